@@ -238,15 +238,19 @@ class KubeClient:
         timeout: float = 30.0,
         field_manager: str = DEFAULT_FIELD_MANAGER,
         counter: RequestCounter | None = None,
+        transport: httpx2.BaseTransport | None = None,
     ) -> None:
+        """``transport`` replaces the network (tests pass an ``httpx2.MockTransport``)."""
         self.config = config
         self.namespace = namespace or config.namespace
         self.field_manager = field_manager
         self.counter = counter or RequestCounter()
         self._timeout = httpx2.Timeout(timeout)
         user = config.user or User()
-        verify = client_adapter.verify_cluster(config.cluster, user, config.abs_file)
-        self._transport = _CountingTransport(httpx2.HTTPTransport(verify=verify), self.counter)
+        if transport is None:
+            verify = client_adapter.verify_cluster(config.cluster, user, config.abs_file)
+            transport = httpx2.HTTPTransport(verify=verify)
+        self._transport = _CountingTransport(transport, self.counter)
         self.http = httpx2.Client(
             base_url=config.cluster.server,
             auth=client_adapter.user_auth(user),

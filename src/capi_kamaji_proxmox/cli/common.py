@@ -1,0 +1,81 @@
+"""Flags shared by several commands, named as helm/kubectl name them, and their resolution."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from capi_kamaji_proxmox.values.load import LoadedValues, load_values
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INVALID = 2
+
+
+class CLIError(Exception):
+    """A failure to report as one line on stderr with an exit code, never a traceback."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_values_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-f", "--values", action="append", default=[], metavar="FILE",
+                   help="values file (repeatable; later files win; '-' reads stdin)")
+    p.add_argument("--set", action="append", default=[], metavar="K=V",
+                   help="set a value, Helm syntax: a.b[0].c=x (repeatable)")
+    p.add_argument("--set-string", action="append", default=[], metavar="K=V",
+                   help="like --set, but the value is always a string")
+
+
+def add_kube_flags(p: argparse.ArgumentParser, *, namespace: bool = True) -> None:
+    if namespace:
+        p.add_argument("-n", "--namespace", help="namespace (default: the kubeconfig's, else 'default')")
+    p.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    p.add_argument("--context", help="kubeconfig context to use")
+
+
+def add_output_flag(p: argparse.ArgumentParser, choices: tuple[str, ...], default: str) -> None:
+    p.add_argument("-o", "--output", choices=choices, default=default, help=f"output format (default {default})")
+
+
+def load(args: argparse.Namespace, release: str) -> LoadedValues:
+    return load_values(args.values, args.set, args.set_string, release_name=release)
+
+
+def _kubeconfig_paths(explicit: str | None) -> list[Path]:
+    if explicit:
+        return [Path(explicit)]
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return [Path(p) for p in env.split(os.pathsep) if p]
+    return [Path.home() / ".kube" / "config"]
+
+
+def kubeconfig_namespace(kubeconfig: str | None, context: str | None) -> str | None:
+    """The namespace of the kubeconfig's (or the given) context, read without talking to a server."""
+    for path in _kubeconfig_paths(kubeconfig):
+        try:
+            data: Any = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        name = context or data.get("current-context")
+        for entry in data.get("contexts") or []:
+            if isinstance(entry, dict) and entry.get("name") == name:
+                ns = (entry.get("context") or {}).get("namespace")
+                return str(ns) if ns else None
+    return None
+
+
+def resolve_namespace(args: argparse.Namespace) -> str:
+    ns = getattr(args, "namespace", None)
+    if ns:
+        return str(ns)
+    return kubeconfig_namespace(getattr(args, "kubeconfig", None), getattr(args, "context", None)) or "default"

@@ -1,0 +1,48 @@
+"""``values show|schema`` and ``lint``: the values file without rendering or a server."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from capi_kamaji_proxmox.cli import common
+from capi_kamaji_proxmox.values.docs import commented_defaults
+from capi_kamaji_proxmox.values.schema import values_schema
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("values", help="show the default values or their JSON Schema",
+                       description="Print the default values as a commented YAML file (show), or a "
+                       "JSON Schema of the values for editors and CI (schema).")
+    vs = p.add_subparsers(dest="values_cmd", metavar="{show,schema}", required=True)
+    show = vs.add_parser("show", help="print the default values, commented")
+    show.set_defaults(func=run_show)
+    schema = vs.add_parser("schema", help="print the JSON Schema of the values")
+    schema.set_defaults(func=run_schema)
+
+    lint = sub.add_parser("lint", help="validate values files without rendering",
+                          description="Validate values exactly as install/template would; print every "
+                          "problem (exit 2) or nothing but warnings (exit 0).")
+    lint.add_argument("release", metavar="RELEASE", nargs="?", default="release",
+                      help="release name, for name-length checks (default 'release')")
+    common.add_values_flags(lint)
+    lint.set_defaults(func=run_lint)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    sys.stdout.write(commented_defaults())
+    return common.EXIT_OK
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(json.dumps(values_schema(), indent=2, sort_keys=True) + "\n")
+    return common.EXIT_OK
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    loaded = common.load(args, args.release)
+    for w in loaded.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"values are valid ({len(loaded.values.node_pools or [])} node pool(s))")
+    return common.EXIT_OK

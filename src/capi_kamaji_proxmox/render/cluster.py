@@ -1,0 +1,35 @@
+"""The Cluster: network settings and the references to its control plane and infrastructure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from capi_kamaji_proxmox.render.apis import KINDS
+from capi_kamaji_proxmox.render.context import RenderContext, prune
+
+
+def ref(ctx: RenderContext, kind: str, name: str, from_kind: str) -> dict[str, Any]:
+    """A reference in the shape of the referring kind's version: v1beta2 names the group only."""
+    if ctx.apis.is_current(from_kind):
+        return {"apiGroup": KINDS[kind].group, "kind": kind, "name": name}
+    return {"apiVersion": ctx.apis.api_version(kind), "kind": kind, "name": name}
+
+
+def render(ctx: RenderContext) -> dict[str, Any]:
+    net = ctx.cv.cluster_network
+    spec = {
+        "clusterNetwork": None if net is None else {
+            "apiServerPort": net.api_server_port,
+            "pods": {"cidrBlocks": net.pods.cidr_blocks} if net.pods else None,
+            "services": {"cidrBlocks": net.services.cidr_blocks} if net.services else None,
+            "serviceDomain": net.service_domain,
+        },
+        "controlPlaneRef": ref(ctx, "KamajiControlPlane", ctx.cluster, "Cluster"),
+        "infrastructureRef": ref(ctx, "ProxmoxCluster", ctx.cluster, "Cluster"),
+    }
+    return prune({
+        "apiVersion": ctx.apis.api_version("Cluster"),
+        "kind": "Cluster",
+        "metadata": ctx.metadata(ctx.cluster),
+        "spec": spec,
+    })

@@ -1,0 +1,306 @@
+"""From values files and ``--set`` flags to validated values, reporting every problem at once."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from capi_kamaji_proxmox.values import checks
+from capi_kamaji_proxmox.values.defaults import TEMPLATE_ID_KEYS, default_values, pool_defaults
+from capi_kamaji_proxmox.values.errors import ValuesError, format_path
+from capi_kamaji_proxmox.values.merge import apply_set, coalesce, merge_layers
+from capi_kamaji_proxmox.values.model import Values
+
+
+@dataclass
+class LoadedValues:
+    """Validated values plus what the release record needs (the user's own layer)."""
+
+    values: Values
+    config: dict[str, Any]  # user-supplied values only, as Helm stores them in a release
+    merged: dict[str, Any]  # defaults + config, after pool defaulting
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- YAML reading
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys: a repeated key silently wins in plain YAML."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        if key in seen:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {seen[key].start_mark.line + 1})", mark
+            )
+        seen[key] = key_node
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_values_text(text: str, source: str) -> dict[str, Any]:
+    """Parse one values document; syntax errors name the file, line and column."""
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise ValuesError([f"{where}: YAML syntax error: {exc.problem or exc}"]) from None
+    except yaml.YAMLError as exc:
+        raise ValuesError([f"{source}: YAML syntax error: {exc}"]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValuesError([f"{source}: a values file must be a map at the top, got {type(data).__name__}"])
+    return data
+
+
+def read_values_file(path: str) -> dict[str, Any]:
+    if path == "-":
+        import sys
+
+        return read_values_text(sys.stdin.read(), "<stdin>")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValuesError([f"{path}: cannot read values file: {exc.strerror}"]) from None
+    return read_values_text(text, path)
+
+
+# --------------------------------------------------------------------------- alias keys
+
+
+def _resolve_aliases(config: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """Fold the chart's alias keys into the canonical ones, on the user's layer only.
+
+    Deciding on the user layer matters: the default of ``cluster.version`` must not conflict
+    with a user's ``cluster.controlPlane.version``.
+    """
+    cluster = config.get("cluster")
+    if isinstance(cluster, dict):
+        cp = cluster.get("controlPlane")
+        if isinstance(cp, dict) and cp.get("version") is not None:
+            alias = cp.pop("version")
+            if cluster.get("version") not in (None, alias):
+                problems.append(
+                    "cluster.controlPlane.version: "
+                    f"{alias!r} conflicts with cluster.version {cluster['version']!r}; "
+                    "set only cluster.version (controlPlane.version is its alias)"
+                )
+            else:
+                cluster["version"] = alias
+        cref = cluster.get("credentialsRef")
+        if isinstance(cref, dict):
+            cluster.pop("credentialsRef")
+            proxmox = config.setdefault("proxmox", {})
+            secret = proxmox.get("secret") if isinstance(proxmox, dict) else None
+            if isinstance(secret, dict):
+                for key in ("name", "namespace"):
+                    a, b = cref.get(key), secret.get(key)
+                    if a not in (None, "") and b not in (None, "") and a != b:
+                        problems.append(
+                            f"cluster.credentialsRef.{key}: {a!r} conflicts with "
+                            f"proxmox.secret.{key} {b!r}; set only proxmox.secret "
+                            "(credentialsRef is its alias)"
+                        )
+                merged = {k: v for k, v in cref.items() if v not in (None, "")}
+                merged.update({k: v for k, v in secret.items() if v not in (None, "")})
+                proxmox["secret"] = merged
+            elif isinstance(proxmox, dict):
+                proxmox["secret"] = cref
+    return config
+
+
+# --------------------------------------------------------------------------- pool defaults
+
+
+def _default_pools(merged: dict[str, Any]) -> None:
+    """Give every pool entry the pool defaults it does not set (the chart's nodePools[0])."""
+    pools = merged.get("nodePools")
+    if not isinstance(pools, list):
+        return
+    out: list[Any] = []
+    for entry in pools:
+        if not isinstance(entry, dict):
+            out.append(entry)
+            continue
+        base = pool_defaults()
+        if entry.get("templateSelector") is not None and not any(k in entry for k in TEMPLATE_ID_KEYS):
+            for key in TEMPLATE_ID_KEYS:
+                base.pop(key)
+        pool = coalesce(base, entry)
+        autoscaling = pool.get("autoscaling")
+        if isinstance(autoscaling, dict) and autoscaling.get("enabled") is True and "replicas" not in entry:
+            pool.pop("replicas", None)
+        out.append(pool)
+    merged["nodePools"] = out
+
+
+# --------------------------------------------------------------------------- pydantic errors
+
+
+def _unwrap_models(annotation: Any) -> list[type[BaseModel]]:
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if origin in (typing.Union, types.UnionType, list, typing.Annotated):
+        found: list[type[BaseModel]] = []
+        for arg in typing.get_args(annotation):
+            found.extend(_unwrap_models(arg))
+        return found
+    return []
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Values
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        nxt = None
+        for name, info in model.model_fields.items():
+            if part in (info.alias, name):
+                models = _unwrap_models(info.annotation)
+                nxt = models[0] if models else None
+                break
+        model = nxt
+    return model
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+_EXPECT = {
+    "int_parsing": "an integer",
+    "int_type": "an integer",
+    "int_from_float": "a whole number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "a map",
+    "model_type": "a map",
+    "model_attributes_type": "a map",
+}
+
+
+def _pattern_hint(pattern: str) -> str:
+    from capi_kamaji_proxmox.values import model as m
+
+    return {
+        m.DNS_LABEL: "a DNS-1123 label (lowercase letters, digits and '-', starting and ending "
+        "with a letter or digit)",
+        m.K8S_VERSION: "a Kubernetes version such as v1.31.4",
+    }.get(pattern, f"text matching {pattern}")
+
+
+def _describe(err: Any) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind in _EXPECT:
+        return f"expected {_EXPECT[kind]}"
+    if kind == "literal_error":
+        return f"expected one of {ctx.get('expected')}"
+    if kind == "string_pattern_mismatch":
+        return f"expected {_pattern_hint(str(ctx.get('pattern')))}"
+    if kind == "greater_than_equal":
+        return f"expected a number >= {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"expected a number <= {ctx.get('le')}"
+    if kind == "string_too_short":
+        return "expected a non-empty string"
+    if kind == "string_too_long":
+        return f"expected at most {ctx.get('max_length')} characters"
+    if kind == "too_short":
+        return f"expected at least {ctx.get('min_length')} item(s)"
+    return str(err.get("msg", kind))
+
+
+def _translate(exc: ValidationError) -> list[str]:
+    """One line per offending key: path, what was found, what is expected, and a 'did you mean'."""
+    by_loc: dict[tuple[Any, ...], list[Any]] = {}
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        # Unions report one error per member, with the member's type in the location.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
+        by_loc.setdefault(loc, []).append(err)
+    lines: list[str] = []
+    for loc, errs in by_loc.items():
+        path = format_path(list(loc))
+        first = errs[0]
+        if first["type"] == "extra_forbidden":
+            parent = _model_at(loc[:-1])
+            hint = ""
+            if parent is not None:
+                close = difflib.get_close_matches(str(loc[-1]), _known_keys(parent), n=1, cutoff=0.6)
+                if close:
+                    hint = f"; did you mean {format_path([*loc[:-1], close[0]])!r}?"
+            lines.append(f"{path}: unknown key{hint}")
+            continue
+        if first["type"] == "missing":
+            lines.append(f"{path}: required key is missing")
+            continue
+        wants = sorted({_describe(e) for e in errs})
+        got = first.get("input")
+        lines.append(f"{path}: {' or '.join(wants)}, got {got!r}")
+    return lines
+
+
+_UNION_TAGS = {"int", "str", "dict[str,str]", "function-after", "constrained-str", "list[Taint]"}
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_values(
+    files: list[str] | None = None,
+    sets: list[str] | None = None,
+    set_strings: list[str] | None = None,
+    *,
+    release_name: str,
+    documents: list[dict[str, Any]] | None = None,
+) -> LoadedValues:
+    """Merge defaults, files and ``--set`` like Helm, then validate everything, all at once."""
+    config: dict[str, Any] = {}
+    for doc in documents or []:
+        config = merge_layers(config, doc)
+    for path in files or []:
+        config = merge_layers(config, read_values_file(path))
+    if sets:
+        config = apply_set(config, sets)
+    if set_strings:
+        config = apply_set(config, set_strings, as_string=True, flag="--set-string")
+    return validate_config(config, release_name=release_name)
+
+
+def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValues:
+    """Validate an already merged user layer (also what a stored release's config is)."""
+    problems: list[str] = []
+    import copy
+
+    user = _resolve_aliases(copy.deepcopy(config), problems)
+    merged = coalesce(default_values(), user)
+    _default_pools(merged)
+    try:
+        values = Values.model_validate(merged)
+    except ValidationError as exc:
+        raise ValuesError(problems + _translate(exc)) from None
+    warnings: list[str] = []
+    problems.extend(checks.cross_field(values, user, release_name, warnings))
+    if problems:
+        raise ValuesError(problems)
+    return LoadedValues(values=values, config=config, merged=merged, warnings=warnings)

@@ -1,0 +1,384 @@
+"""Pydantic models of the values file.
+
+Every key of the Clastix chart's values file is accepted under its chart name (camelCase alias).
+Fields default to ``None`` (meaning "unset"): the chart's defaults live in ``defaults.py`` and are
+merged in before validation with Helm's rules, so that a ``null`` in a user file can delete a
+default exactly as it does with ``helm``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic.alias_generators import to_camel
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+K8S_VERSION = r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
+TAG = r"^(?i)[a-z0-9_][a-z0-9_\-+.]*$"
+
+DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+KubeVersion = Annotated[str, StringConstraints(pattern=K8S_VERSION)]
+Tag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-+.]*$")]
+IntOrPercent = int | Annotated[str, StringConstraints(pattern=r"^[0-9]+%$")]
+# A duration is either whole seconds or a Go-style duration string such as "10m" or "1h30m".
+Duration = int | Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$")]
+
+
+class Model(BaseModel):
+    """Base: chart key names (camelCase), unknown keys rejected, Python names accepted too."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        alias_generator=to_camel,
+        validate_default=False,
+    )
+
+
+# --------------------------------------------------------------------------- proxmox / ipam
+
+
+class SecretRef(Model):
+    name: NonEmpty | None = Field(None, description="Name of the Proxmox VE credentials Secret.")
+    namespace: str | None = Field(
+        None, description="Namespace of the credentials Secret; empty means the release namespace."
+    )
+
+
+class ProxmoxValues(Model):
+    secret: SecretRef | None = Field(None, description="Proxmox VE credentials Secret.")
+
+
+class IPAMProvider(Model):
+    enabled: bool | None = Field(None, description="Hand out node addresses from this range.")
+    ranges: list[NonEmpty] | None = Field(
+        None, description="Address ranges (a.b.c.d-a.b.c.e, CIDR or single address)."
+    )
+    prefix: int | None = Field(None, ge=0, le=32, description="Subnet prefix length.")
+    gateway: str | None = Field(None, description="Default gateway of the node subnet.")
+    excluded_addresses: list[NonEmpty] | None = Field(
+        None, description="Addresses inside the ranges that are never handed out."
+    )
+
+
+class IPv4Config(Model):
+    addresses: list[NonEmpty] | None = Field(None, description="Address ranges of the pool.")
+    gateway: str | None = Field(None, description="Default gateway.")
+    prefix: int | None = Field(None, ge=1, le=32, description="Subnet prefix length.")
+
+
+# --------------------------------------------------------------------------- control plane
+
+
+class CoreDNSAddon(Model):
+    image_repository: str | None = None
+    image_tag: str | None = None
+    dns_service_ips: list[str] | None = Field(None, alias="dnsServiceIPs")
+
+
+class KubeProxyAddon(Model):
+    image_repository: str | None = None
+    image_tag: str | None = None
+
+
+class KonnectivityServer(Model):
+    port: int | None = Field(None, ge=1, le=65535)
+    image: str | None = None
+    version: str | None = None
+    extra_args: list[str] | None = None
+
+
+class KonnectivityAgent(Model):
+    mode: Literal["DaemonSet", "Deployment"] | None = None
+    replicas: int | None = Field(None, ge=0)
+    host_network: bool | None = None
+    image: str | None = None
+    version: str | None = None
+    extra_args: list[str] | None = None
+
+
+class KonnectivityAddon(Model):
+    server: KonnectivityServer | None = None
+    agent: KonnectivityAgent | None = None
+
+
+class Addons(Model):
+    core_dns: CoreDNSAddon | None = Field(
+        None, alias="coreDNS", description="CoreDNS addon; present (even {}) means enabled."
+    )
+    kube_proxy: KubeProxyAddon | None = Field(
+        None, description="kube-proxy addon; present (even {}) means enabled."
+    )
+    konnectivity: KonnectivityAddon | None = Field(
+        None, description="Konnectivity addon; present (even {}) means enabled."
+    )
+
+
+class Metadata(Model):
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+
+
+class CPDeployment(Model):
+    additional_metadata: Metadata | None = Field(
+        None, description="Labels and annotations of the control-plane Deployment."
+    )
+    pod_additional_metadata: Metadata | None = Field(
+        None, description="Labels and annotations of the control-plane Pods."
+    )
+    affinity: dict[str, Any] | None = Field(None, description="core/v1 Affinity.")
+    tolerations: list[dict[str, Any]] | None = Field(None, description="core/v1 Tolerations.")
+    node_selector: dict[str, str] | None = Field(None, description="Node selector of the Pods.")
+    topology_spread_constraints: list[dict[str, Any]] | None = Field(
+        None, description="core/v1 TopologySpreadConstraints."
+    )
+
+
+class CPKubelet(Model):
+    cgroupfs: Literal["systemd", "cgroupfs"] | None = Field(None, description="Kubelet cgroup driver.")
+    preferred_address_types: (
+        list[Literal["Hostname", "InternalIP", "ExternalIP", "InternalDNS", "ExternalDNS"]] | None
+    ) = Field(None, description="Order of node address types the API server uses.")
+
+
+class LoadBalancerConfig(Model):
+    load_balancer_class: NonEmpty | None = None
+    load_balancer_source_ranges: list[NonEmpty] | None = None
+
+
+class Ingress(Model):
+    hostname: NonEmpty = Field(description="Host name that exposes the API server.")
+    class_name: str | None = None
+    extra_labels: dict[str, str] | None = None
+    extra_annotations: dict[str, str] | None = None
+
+
+class CPNetwork(Model):
+    service_type: Literal["ClusterIP", "NodePort", "LoadBalancer"] | None = Field(
+        None, description="Service type that exposes the API server."
+    )
+    service_address: str | None = Field(None, description="Fixed address of that Service.")
+    service_annotations: dict[str, str] | None = None
+    service_labels: dict[str, str] | None = None
+    cert_sans: list[NonEmpty] | None = Field(
+        None, alias="certSANs", description="Extra SANs of the API server certificate."
+    )
+    load_balancer_config: LoadBalancerConfig | None = None
+    ingress: Ingress | None = None
+
+
+class Component(Model):
+    extra_args: list[NonEmpty] | None = Field(None, description='Flags, as "--flag=value".')
+    resources: dict[str, dict[str, str | int]] | None = Field(
+        None, description="requests/limits of the container."
+    )
+
+
+class ControlPlane(Model):
+    labels: dict[str, str] | None = Field(None, description="Labels of the KamajiControlPlane.")
+    replicas: int | None = Field(None, ge=0, description="Control-plane Pod replicas.")
+    data_store_name: NonEmpty | None = Field(None, description="Kamaji DataStore to use.")
+    addons: Addons | None = None
+    deployment: CPDeployment | None = None
+    kubelet: CPKubelet | None = None
+    network: CPNetwork | None = None
+    version: KubeVersion | None = Field(
+        None, description="Alias of cluster.version (the chart's key)."
+    )
+    api_server: Component | None = None
+    controller_manager: Component | None = None
+    scheduler: Component | None = None
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+class CidrBlocks(Model):
+    cidr_blocks: list[NonEmpty] | None = None
+
+
+class ClusterNetwork(Model):
+    api_server_port: int | None = Field(None, ge=1, le=65535, description="API server port.")
+    pods: CidrBlocks | None = None
+    services: CidrBlocks | None = None
+    service_domain: NonEmpty | None = None
+
+
+class ServiceAccountRef(Model):
+    name: NonEmpty | None = None
+    namespace: NonEmpty | None = None
+
+
+class Metrics(Model):
+    enabled: bool | None = Field(None, description="Render metrics Service and ServiceMonitor.")
+    service_account: ServiceAccountRef | None = Field(
+        None, description="Prometheus ServiceAccount allowed to read the client certificate."
+    )
+
+
+class ClusterValues(Model):
+    name: str | None = Field(None, description="Cluster name; empty means the release name.")
+    version: KubeVersion | None = Field(None, description="Kubernetes version (vX.Y.Z).")
+    cluster_network: ClusterNetwork | None = None
+    control_plane: ControlPlane | None = None
+    allowed_nodes: list[NonEmpty] | None = Field(None, description="Proxmox VE nodes for VMs.")
+    credentials_ref: SecretRef | None = Field(None, description="Alias of proxmox.secret.")
+    dns_servers: list[NonEmpty] | None = Field(None, description="Name servers of the machines.")
+    ipv4_config: IPv4Config | None = Field(
+        None, description="ProxmoxCluster address pool (used for nodes when ipamProvider is off)."
+    )
+    metrics: Metrics | None = None
+
+
+# --------------------------------------------------------------------------- node pools
+
+
+class Autoscaling(Model):
+    enabled: bool | None = Field(None, description="Let the cluster autoscaler own replicas.")
+    labels: dict[str, str] | None = Field(None, description="Autoscaler discovery labels.")
+    min_size: int | None = Field(None, ge=0)
+    max_size: int | None = Field(None, ge=0)
+
+
+class TemplateSelector(Model):
+    match_tags: list[Tag] = Field(min_length=1, description="Proxmox tags of the VM template.")
+    match_policy: Literal["exact", "uniqueSubset", "bestSubset"] | None = Field(
+        None, description="How the tags are matched (CAPMOX v1alpha2 only)."
+    )
+
+
+class AddressesFromPools(Model):
+    enabled: bool | None = None
+
+
+class DeviceIPv4(Model):
+    ranges: list[NonEmpty] = Field(min_length=1)
+    prefix: int = Field(ge=0, le=32)
+    gateway: str | None = None
+
+
+class ExtraDevice(Model):
+    name: Annotated[str, StringConstraints(pattern=r"^net[1-9][0-9]*$")] | None = None
+    bridge: NonEmpty
+    model: Literal["e1000", "virtio", "rtl8139", "vmxnet3"] | None = None
+    vlan: int | None = Field(None, ge=1, le=4094)
+    mtu: int | None = None
+    dns_servers: list[NonEmpty] | None = None
+    ipv4: DeviceIPv4 | None = Field(None, description="Own address pool of this device.")
+
+
+class PoolNetwork(Model):
+    bridge: NonEmpty | None = None
+    model: Literal["e1000", "virtio", "rtl8139", "vmxnet3"] | None = None
+    dns_servers: list[NonEmpty] | None = None
+    addresses_from_pools: AddressesFromPools | None = None
+    vlan: int | None = Field(None, ge=1, le=4094)
+    mtu: int | None = None
+    additional_devices: list[ExtraDevice] | None = Field(None, description="Extra NICs.")
+
+
+class BootVolume(Model):
+    disk: NonEmpty | None = None
+    size_gb: int | None = Field(None, ge=5)
+
+
+class Disks(Model):
+    boot_volume: BootVolume | None = None
+
+
+class User(Model):
+    name: NonEmpty
+    shell: str | None = None
+    passwd: str | None = None
+    lock_password: bool | None = None
+    ssh_authorized_keys: list[NonEmpty] | None = None
+    sudo: str | None = None
+    groups: str | None = None
+
+
+class Taint(Model):
+    key: NonEmpty
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class Rollout(Model):
+    max_surge: IntOrPercent | None = None
+    max_unavailable: IntOrPercent | None = None
+    delete_policy: Literal["Random", "Newest", "Oldest"] | None = None
+
+
+class UnhealthyCondition(Model):
+    type: NonEmpty
+    status: Literal["True", "False", "Unknown"]
+    timeout: Duration
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _bool_status(cls, v: object) -> object:
+        # YAML turns an unquoted False into a bool; Kubernetes wants the string.
+        return str(v) if isinstance(v, bool) else v
+
+
+class MachineHealthCheck(Model):
+    enabled: bool | None = None
+    node_startup_timeout: Duration | None = None
+    unhealthy_conditions: list[UnhealthyCondition] | None = None
+    max_unhealthy: IntOrPercent | None = None
+
+
+class VMIDRange(Model):
+    start: int = Field(ge=100, le=999999999)
+    end: int = Field(ge=100, le=999999999)
+
+
+class Checks(Model):
+    skip_cloud_init_status: bool | None = None
+    skip_qemu_guest_agent: bool | None = None
+
+
+class NodePool(Model):
+    name: DnsLabel = Field(description="Pool name (DNS-1123 label).")
+    replicas: int | None = Field(None, ge=0, description="Number of machines.")
+    autoscaling: Autoscaling | None = None
+    source_node: NonEmpty | None = Field(None, description="Node that holds the VM template.")
+    allowed_nodes: list[NonEmpty] | None = Field(None, description="Nodes VMs may be placed on.")
+    pool: str | None = Field(None, description="Proxmox VE resource pool.")
+    template_id: int | None = Field(None, ge=100, description="VM template to clone.")
+    template_selector: TemplateSelector | None = Field(
+        None, description="Select the VM template by tags instead of templateId."
+    )
+    network: PoolNetwork | None = None
+    storage: NonEmpty | None = Field(None, description="Storage of the full clone.")
+    format: Literal["qcow2", "raw", "vmdk"] | None = Field(None, description="Disk format.")
+    disks: Disks | None = None
+    memory_mib: int | None = Field(None, alias="memoryMiB", description="Memory in MiB.")
+    num_cores: int | None = Field(None, ge=1)
+    num_sockets: int | None = Field(None, ge=1)
+    additional_cloud_init_files: str | None = Field(
+        None, description="cloud-config written to /etc/cloud/cloud.cfg.d/99-custom.cfg."
+    )
+    users: list[User] | None = None
+    labels: str | dict[str, str] | None = Field(
+        None, description='Node labels: "k=v,k2=v2" (chart form) or a map.'
+    )
+    taints: str | list[Taint] | None = Field(
+        None, description='Node taints: "k=v:Effect,..." (chart form) or a list.'
+    )
+    pre_kubeadm_commands: list[NonEmpty] | None = None
+    post_kubeadm_commands: list[NonEmpty] | None = None
+    rollout: Rollout | None = None
+    node_drain_timeout: Duration | None = None
+    machine_health_check: MachineHealthCheck | None = None
+    tags: list[Tag] | None = Field(None, description="Proxmox tags of the cloned VMs.")
+    vm_id_range: VMIDRange | None = Field(None, alias="vmIDRange")
+    checks: Checks | None = None
+
+
+class Values(Model):
+    proxmox: ProxmoxValues | None = None
+    ipam_provider: IPAMProvider | None = None
+    cluster: ClusterValues | None = None
+    node_pools: list[NodePool] | None = None
