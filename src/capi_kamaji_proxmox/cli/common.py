@@ -25,12 +25,20 @@ class CLIError(Exception):
 
 
 def add_values_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-f", "--values", action="append", default=[], metavar="FILE",
-                   help="values file (repeatable; later files win; '-' reads stdin)")
-    p.add_argument("--set", action="append", default=[], metavar="K=V",
-                   help="set a value, Helm syntax: a.b[0].c=x (repeatable)")
-    p.add_argument("--set-string", action="append", default=[], metavar="K=V",
-                   help="like --set, but the value is always a string")
+    p.add_argument(
+        "-f",
+        "--values",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="values file (repeatable; later files win; '-' reads stdin)",
+    )
+    p.add_argument(
+        "--set", action="append", default=[], metavar="K=V", help="set a value, Helm syntax: a.b[0].c=x (repeatable)"
+    )
+    p.add_argument(
+        "--set-string", action="append", default=[], metavar="K=V", help="like --set, but the value is always a string"
+    )
 
 
 def add_kube_flags(p: argparse.ArgumentParser, *, namespace: bool = True) -> None:

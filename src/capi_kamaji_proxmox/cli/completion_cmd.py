@@ -7,8 +7,11 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("completion", help="print a shell completion script",
-                       description="Print a completion script: source <(capi-kamaji-proxmox completion bash)")
+    p = sub.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description="Print a completion script: source <(capi-kamaji-proxmox completion bash)",
+    )
     p.add_argument("shell", choices=("bash", "zsh"))
     p.set_defaults(func=run)
 

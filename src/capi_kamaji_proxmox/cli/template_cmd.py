@@ -22,8 +22,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("release", metavar="RELEASE", help="release name (the cluster name unless cluster.name is set)")
     common.add_values_flags(p)
     common.add_kube_flags(p)
-    p.add_argument("--api-versions", action="append", default=[], metavar="GROUP/VERSION",
-                   help="render this API version for the group's kinds (repeatable)")
+    p.add_argument(
+        "--api-versions",
+        action="append",
+        default=[],
+        metavar="GROUP/VERSION",
+        help="render this API version for the group's kinds (repeatable)",
+    )
     common.add_output_flag(p, ("yaml", "json"), "yaml")
     p.set_defaults(func=run)
 

@@ -12,20 +12,31 @@ from capi_kamaji_proxmox.values.schema import values_schema
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("values", help="show the default values or their JSON Schema",
-                       description="Print the default values as a commented YAML file (show), or a "
-                       "JSON Schema of the values for editors and CI (schema).")
+    p = sub.add_parser(
+        "values",
+        help="show the default values or their JSON Schema",
+        description="Print the default values as a commented YAML file (show), or a "
+        "JSON Schema of the values for editors and CI (schema).",
+    )
     vs = p.add_subparsers(dest="values_cmd", metavar="{show,schema}", required=True)
     show = vs.add_parser("show", help="print the default values, commented")
     show.set_defaults(func=run_show)
     schema = vs.add_parser("schema", help="print the JSON Schema of the values")
     schema.set_defaults(func=run_schema)
 
-    lint = sub.add_parser("lint", help="validate values files without rendering",
-                          description="Validate values exactly as install/template would; print every "
-                          "problem (exit 2) or nothing but warnings (exit 0).")
-    lint.add_argument("release", metavar="RELEASE", nargs="?", default="release",
-                      help="release name, for name-length checks (default 'release')")
+    lint = sub.add_parser(
+        "lint",
+        help="validate values files without rendering",
+        description="Validate values exactly as install/template would; print every "
+        "problem (exit 2) or nothing but warnings (exit 0).",
+    )
+    lint.add_argument(
+        "release",
+        metavar="RELEASE",
+        nargs="?",
+        default="release",
+        help="release name, for name-length checks (default 'release')",
+    )
     common.add_values_flags(lint)
     lint.set_defaults(func=run_lint)
 

@@ -31,23 +31,41 @@ KINDS: dict[str, Kind] = {
         Kind(CORE, "Cluster", "clusters", ("v1beta2", "v1beta1"), "Cluster API core"),
         Kind(CORE, "MachineDeployment", "machinedeployments", ("v1beta2", "v1beta1"), "Cluster API core"),
         Kind(CORE, "MachineHealthCheck", "machinehealthchecks", ("v1beta2", "v1beta1"), "Cluster API core"),
-        Kind(BOOTSTRAP, "KubeadmConfigTemplate", "kubeadmconfigtemplates", ("v1beta2", "v1beta1"),
-             "the Cluster API kubeadm bootstrap provider"),
-        Kind(INFRA, "ProxmoxCluster", "proxmoxclusters", ("v1alpha2", "v1alpha1"),
-             "the Proxmox infrastructure provider (CAPMOX)"),
-        Kind(INFRA, "ProxmoxMachineTemplate", "proxmoxmachinetemplates", ("v1alpha2", "v1alpha1"),
-             "the Proxmox infrastructure provider (CAPMOX)"),
-        Kind(CONTROLPLANE, "KamajiControlPlane", "kamajicontrolplanes", ("v1alpha2", "v1alpha1"),
-             "the Kamaji control-plane provider"),
+        Kind(
+            BOOTSTRAP,
+            "KubeadmConfigTemplate",
+            "kubeadmconfigtemplates",
+            ("v1beta2", "v1beta1"),
+            "the Cluster API kubeadm bootstrap provider",
+        ),
+        Kind(
+            INFRA,
+            "ProxmoxCluster",
+            "proxmoxclusters",
+            ("v1alpha2", "v1alpha1"),
+            "the Proxmox infrastructure provider (CAPMOX)",
+        ),
+        Kind(
+            INFRA,
+            "ProxmoxMachineTemplate",
+            "proxmoxmachinetemplates",
+            ("v1alpha2", "v1alpha1"),
+            "the Proxmox infrastructure provider (CAPMOX)",
+        ),
+        Kind(
+            CONTROLPLANE,
+            "KamajiControlPlane",
+            "kamajicontrolplanes",
+            ("v1alpha2", "v1alpha1"),
+            "the Kamaji control-plane provider",
+        ),
         Kind(IPAM, "InClusterIPPool", "inclusterippools", ("v1alpha2",), "the in-cluster IPAM provider"),
         Kind(MONITORING, "ServiceMonitor", "servicemonitors", ("v1",), "the Prometheus operator"),
     )
 }
 
 CURRENT = {name: k.versions[0] for name, k in KINDS.items()}
-LEGACY = {
-    name: (k.versions[1] if len(k.versions) > 1 else k.versions[0]) for name, k in KINDS.items()
-}
+LEGACY = {name: (k.versions[1] if len(k.versions) > 1 else k.versions[0]) for name, k in KINDS.items()}
 
 
 class ApiVersionError(ValueError):

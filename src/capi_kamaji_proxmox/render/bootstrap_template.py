@@ -47,26 +47,30 @@ def content(ctx: RenderContext, pool: NodePool) -> dict[str, Any]:
         args.append({"name": "register-with-taints", "value": taints})
     files = None
     if pool.additional_cloud_init_files:
-        files = [{
-            "path": CLOUD_INIT_FILE,
-            "content": pool.additional_cloud_init_files,
-            "owner": "root:root",
-            "permissions": "0644",
-        }]
-    users = [u.model_dump(by_alias=True, exclude_none=True) for u in pool.users or []]
-    return prune({
-        "joinConfiguration": {
-            "nodeRegistration": {
-                "name": "{{ local_hostname }}",
-                "criSocket": "/var/run/containerd/containerd.sock",
-                "kubeletExtraArgs": args,
+        files = [
+            {
+                "path": CLOUD_INIT_FILE,
+                "content": pool.additional_cloud_init_files,
+                "owner": "root:root",
+                "permissions": "0644",
             }
-        },
-        "files": files,
-        "users": users,
-        "preKubeadmCommands": pool.pre_kubeadm_commands,
-        "postKubeadmCommands": pool.post_kubeadm_commands,
-    })
+        ]
+    users = [u.model_dump(by_alias=True, exclude_none=True) for u in pool.users or []]
+    return prune(
+        {
+            "joinConfiguration": {
+                "nodeRegistration": {
+                    "name": "{{ local_hostname }}",
+                    "criSocket": "/var/run/containerd/containerd.sock",
+                    "kubeletExtraArgs": args,
+                }
+            },
+            "files": files,
+            "users": users,
+            "preKubeadmCommands": pool.pre_kubeadm_commands,
+            "postKubeadmCommands": pool.post_kubeadm_commands,
+        }
+    )
 
 
 def render(ctx: RenderContext, pool: NodePool) -> dict[str, Any]:

@@ -18,7 +18,9 @@ def ref(ctx: RenderContext, kind: str, name: str, from_kind: str) -> dict[str, A
 def render(ctx: RenderContext) -> dict[str, Any]:
     net = ctx.cv.cluster_network
     spec = {
-        "clusterNetwork": None if net is None else {
+        "clusterNetwork": None
+        if net is None
+        else {
             "apiServerPort": net.api_server_port,
             "pods": {"cidrBlocks": net.pods.cidr_blocks} if net.pods else None,
             "services": {"cidrBlocks": net.services.cidr_blocks} if net.services else None,
@@ -27,9 +29,11 @@ def render(ctx: RenderContext) -> dict[str, Any]:
         "controlPlaneRef": ref(ctx, "KamajiControlPlane", ctx.cluster, "Cluster"),
         "infrastructureRef": ref(ctx, "ProxmoxCluster", ctx.cluster, "Cluster"),
     }
-    return prune({
-        "apiVersion": ctx.apis.api_version("Cluster"),
-        "kind": "Cluster",
-        "metadata": ctx.metadata(ctx.cluster),
-        "spec": spec,
-    })
+    return prune(
+        {
+            "apiVersion": ctx.apis.api_version("Cluster"),
+            "kind": "Cluster",
+            "metadata": ctx.metadata(ctx.cluster),
+            "spec": spec,
+        }
+    )

@@ -31,9 +31,11 @@ def render(ctx: RenderContext) -> dict[str, Any]:
         "version": ctx.version,
         "replicas": cp.replicas,
     }
-    return prune({
-        "apiVersion": ctx.apis.api_version("KamajiControlPlane"),
-        "kind": "KamajiControlPlane",
-        "metadata": meta,
-        "spec": spec,
-    })
+    return prune(
+        {
+            "apiVersion": ctx.apis.api_version("KamajiControlPlane"),
+            "kind": "KamajiControlPlane",
+            "metadata": meta,
+            "spec": spec,
+        }
+    )

@@ -25,16 +25,18 @@ Manifest = dict[str, Any]
 def needed_kinds(values: Values, apis: ApiVersions | None = None) -> list[str]:
     """Kinds the render of these values uses (what discovery must find served)."""
     kinds = [
-        "ProxmoxCluster", "KamajiControlPlane", "Cluster", "ProxmoxMachineTemplate",
-        "KubeadmConfigTemplate", "MachineDeployment",
+        "ProxmoxCluster",
+        "KamajiControlPlane",
+        "Cluster",
+        "ProxmoxMachineTemplate",
+        "KubeadmConfigTemplate",
+        "MachineDeployment",
     ]
     pools = values.node_pools or []
     if any(health_check.enabled(p) for p in pools):
         kinds.append("MachineHealthCheck")
     ipam_on = bool(values.ipam_provider and values.ipam_provider.enabled)
-    devices = any(
-        dev.ipv4 for p in pools for dev in ((p.network.additional_devices if p.network else None) or [])
-    )
+    devices = any(dev.ipv4 for p in pools for dev in ((p.network.additional_devices if p.network else None) or []))
     if ipam_on or devices:
         kinds.append("InClusterIPPool")
     if values.cluster and values.cluster.metrics and values.cluster.metrics.enabled:

@@ -50,9 +50,11 @@ def render(ctx: RenderContext, pool: NodePool) -> dict[str, Any]:
             {"type": c.type, "status": c.status, "timeout": f"{duration_seconds(c.timeout)}s"} for c in conditions
         ]
         spec["maxUnhealthy"] = mhc.max_unhealthy
-    return prune({
-        "apiVersion": ctx.apis.api_version("MachineHealthCheck"),
-        "kind": "MachineHealthCheck",
-        "metadata": ctx.metadata(naming.machine_health_check(ctx.cluster, pool.name)),
-        "spec": spec,
-    })
+    return prune(
+        {
+            "apiVersion": ctx.apis.api_version("MachineHealthCheck"),
+            "kind": "MachineHealthCheck",
+            "metadata": ctx.metadata(naming.machine_health_check(ctx.cluster, pool.name)),
+            "spec": spec,
+        }
+    )

@@ -15,20 +15,30 @@ from capi_kamaji_proxmox.render.context import RenderContext, prune
 from capi_kamaji_proxmox.values.ipranges import parse_range
 
 
-def _pool(ctx: RenderContext, name: str, ranges: list[str], prefix: int | None, gateway: str | None,
-          excluded: list[str] | None = None) -> dict[str, Any]:
-    return prune({
-        "apiVersion": ctx.apis.api_version("InClusterIPPool"),
-        "kind": "InClusterIPPool",
-        "metadata": ctx.metadata(name),
-        "spec": {"addresses": list(ranges), "prefix": prefix, "gateway": gateway, "excludedAddresses": excluded},
-    })
+def _pool(
+    ctx: RenderContext,
+    name: str,
+    ranges: list[str],
+    prefix: int | None,
+    gateway: str | None,
+    excluded: list[str] | None = None,
+) -> dict[str, Any]:
+    return prune(
+        {
+            "apiVersion": ctx.apis.api_version("InClusterIPPool"),
+            "kind": "InClusterIPPool",
+            "metadata": ctx.metadata(name),
+            "spec": {"addresses": list(ranges), "prefix": prefix, "gateway": gateway, "excludedAddresses": excluded},
+        }
+    )
 
 
 def node_pool_needed(ctx: RenderContext) -> bool:
     """The IPAM node pool is referenced only by CAPMOX v1alpha1 templates (or mixed v1alpha2 setups do not need it)."""
-    return ctx.ipam_enabled and not ctx.apis.is_current("ProxmoxMachineTemplate") and any(
-        ctx.pool_uses_ipam(p) for p in ctx.pools
+    return (
+        ctx.ipam_enabled
+        and not ctx.apis.is_current("ProxmoxMachineTemplate")
+        and any(ctx.pool_uses_ipam(p) for p in ctx.pools)
     )
 
 

@@ -87,9 +87,11 @@ def render(ctx: RenderContext, pool: NodePool, machine_template: str, bootstrap_
                 "rollingUpdate": {**(rolling or {}), "deletePolicy": ro.delete_policy},
             }
         tspec["nodeDrainTimeout"] = None if drain is None else f"{drain}s"
-    return prune({
-        "apiVersion": ctx.apis.api_version("MachineDeployment"),
-        "kind": "MachineDeployment",
-        "metadata": meta,
-        "spec": spec,
-    })
+    return prune(
+        {
+            "apiVersion": ctx.apis.api_version("MachineDeployment"),
+            "kind": "MachineDeployment",
+            "metadata": meta,
+            "spec": spec,
+        }
+    )

@@ -36,15 +36,17 @@ def _devices(ctx: RenderContext, pool: NodePool) -> list[dict[str, Any]]:
     out = [net0]
     for d, dev in enumerate(net.additional_devices or []):
         name = f"net{d + 1}"
-        out.append({
-            "name": name,
-            "bridge": dev.bridge,
-            "model": dev.model or "virtio",
-            "dnsServers": dev.dns_servers,
-            "vlan": dev.vlan,
-            "mtu": dev.mtu,
-            "ipPool": naming.device_ip_pool(ctx.cluster, pool.name, name) if dev.ipv4 else None,
-        })
+        out.append(
+            {
+                "name": name,
+                "bridge": dev.bridge,
+                "model": dev.model or "virtio",
+                "dnsServers": dev.dns_servers,
+                "vlan": dev.vlan,
+                "mtu": dev.mtu,
+                "ipPool": naming.device_ip_pool(ctx.cluster, pool.name, name) if dev.ipv4 else None,
+            }
+        )
     return out
 
 
@@ -114,16 +116,20 @@ def render(ctx: RenderContext, pool: NodePool) -> dict[str, Any]:
     else:
         selector = spec.get("templateSelector")
         if selector and selector.get("matchPolicy") not in (None, "exact"):
-            raise ValuesError([
-                f"nodePools[{ctx.pools.index(pool)}].templateSelector.matchPolicy: "
-                f"{selector['matchPolicy']!r} needs CAPMOX v1alpha2; v1alpha1 matches tags exactly"
-            ])
+            raise ValuesError(
+                [
+                    f"nodePools[{ctx.pools.index(pool)}].templateSelector.matchPolicy: "
+                    f"{selector['matchPolicy']!r} needs CAPMOX v1alpha2; v1alpha1 matches tags exactly"
+                ]
+            )
         if selector:
             selector.pop("matchPolicy", None)
         spec["network"] = _network_v1alpha1(ctx, devices)
-    return prune({
-        "apiVersion": ctx.apis.api_version("ProxmoxMachineTemplate"),
-        "kind": "ProxmoxMachineTemplate",
-        "metadata": ctx.metadata(name),
-        "spec": {"template": {"spec": spec}},
-    })
+    return prune(
+        {
+            "apiVersion": ctx.apis.api_version("ProxmoxMachineTemplate"),
+            "kind": "ProxmoxMachineTemplate",
+            "metadata": ctx.metadata(name),
+            "spec": {"template": {"spec": spec}},
+        }
+    )

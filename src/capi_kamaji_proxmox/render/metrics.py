@@ -71,23 +71,27 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
         "metadata": ctx.metadata(naming.metrics_role(c)),
-        "rules": [{
-            "apiGroups": [""],
-            "resources": ["secrets"],
-            # Only the one certificate Secret, not every Secret of the namespace.
-            "resourceNames": [f"{c}-api-server-kubelet-client-certificate"],
-            "verbs": ["get", "watch"],
-        }],
+        "rules": [
+            {
+                "apiGroups": [""],
+                "resources": ["secrets"],
+                # Only the one certificate Secret, not every Secret of the namespace.
+                "resourceNames": [f"{c}-api-server-kubelet-client-certificate"],
+                "verbs": ["get", "watch"],
+            }
+        ],
     }
     binding = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
         "metadata": ctx.metadata(naming.metrics_role_binding(c)),
-        "subjects": [{
-            "kind": "ServiceAccount",
-            "name": sa.name if sa else "kube-prometheus-stack-prometheus",
-            "namespace": sa.namespace if sa else "monitoring-system",
-        }],
+        "subjects": [
+            {
+                "kind": "ServiceAccount",
+                "name": sa.name if sa else "kube-prometheus-stack-prometheus",
+                "namespace": sa.namespace if sa else "monitoring-system",
+            }
+        ],
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": naming.metrics_role(c)},
     }
     return [service, monitor, role, binding]

@@ -38,9 +38,11 @@ def render(ctx: RenderContext) -> dict[str, Any]:
     ipam = ctx.values.ipam_provider
     if ctx.mixed_addressing and ctx.apis.is_current("ProxmoxCluster") and ipam is not None:
         spec["zoneConfig"] = [{"zone": NODE_ZONE, "ipv4Config": _ipv4(ipam.ranges, ipam.gateway, ipam.prefix)}]
-    return prune({
-        "apiVersion": ctx.apis.api_version("ProxmoxCluster"),
-        "kind": "ProxmoxCluster",
-        "metadata": ctx.metadata(ctx.cluster),
-        "spec": spec,
-    })
+    return prune(
+        {
+            "apiVersion": ctx.apis.api_version("ProxmoxCluster"),
+            "kind": "ProxmoxCluster",
+            "metadata": ctx.metadata(ctx.cluster),
+            "spec": spec,
+        }
+    )

@@ -69,9 +69,7 @@ def parse_taints(spec: str | list[Taint] | None) -> list[Taint]:
         try:
             out.append(Taint(key=key, value=value or None, effect=effect))  # type: ignore[arg-type]
         except Exception:
-            raise ValueError(
-                f"taint {item!r}: expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute"
-            ) from None
+            raise ValueError(f"taint {item!r}: expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute") from None
     return out
 
 
@@ -135,9 +133,7 @@ def _ipam_ranges(ipam: IPAMProvider, problems: list[str]) -> list[IPRange]:
 
 
 def _cluster_ranges(cfg: IPv4Config, problems: list[str]) -> list[IPRange]:
-    return _check_pool(
-        "cluster.ipv4Config.addresses", cfg.addresses, cfg.prefix, cfg.gateway, problems
-    )
+    return _check_pool("cluster.ipv4Config.addresses", cfg.addresses, cfg.prefix, cfg.gateway, problems)
 
 
 def _template_source(i: int, pool: NodePool, problems: list[str], warnings: list[str]) -> None:
@@ -166,9 +162,7 @@ def _pool_checks(i: int, pool: NodePool, problems: list[str], warnings: list[str
         elif lo > hi:
             problems.append(f"{key}.autoscaling: minSize {lo} is greater than maxSize {hi}")
         elif pool.replicas is not None and not lo <= pool.replicas <= hi:
-            problems.append(
-                f"{key}.replicas: {pool.replicas} is outside the autoscaling range [{lo}, {hi}]"
-            )
+            problems.append(f"{key}.replicas: {pool.replicas} is outside the autoscaling range [{lo}, {hi}]")
     elif pool.replicas is None:
         problems.append(f"{key}.replicas: required when autoscaling is off")
     boot = pool.disks.boot_volume if pool.disks else None
@@ -236,7 +230,12 @@ def _address_pools(values: Values, problems: list[str]) -> list[tuple[str, list[
             if dev.ipv4 is None:
                 continue
             key = f"nodePools[{i}].network.additionalDevices[{d}].ipv4"
-            out.append((key + ".ranges", _check_pool(key + ".ranges", dev.ipv4.ranges, dev.ipv4.prefix, dev.ipv4.gateway, problems)))
+            out.append(
+                (
+                    key + ".ranges",
+                    _check_pool(key + ".ranges", dev.ipv4.ranges, dev.ipv4.prefix, dev.ipv4.gateway, problems),
+                )
+            )
     return out
 
 
@@ -285,7 +284,14 @@ def cross_field(values: Values, user: dict[str, Any], release_name: str, warning
     metrics = bool(cluster.metrics and cluster.metrics.enabled)
     if re.match(DNS_LABEL, name):
         devices = [
-            (p.name, [f"net{d + 1}" for d, dev in enumerate((p.network.additional_devices if p.network else None) or []) if dev.ipv4])
+            (
+                p.name,
+                [
+                    f"net{d + 1}"
+                    for d, dev in enumerate((p.network.additional_devices if p.network else None) or [])
+                    if dev.ipv4
+                ],
+            )
             for p in pools
         ]
         for what, generated, limit in naming.generated_names(name, devices, metrics):

@@ -202,8 +202,7 @@ def _pattern_hint(pattern: str) -> str:
     from capi_kamaji_proxmox.values import model as m
 
     return {
-        m.DNS_LABEL: "a DNS-1123 label (lowercase letters, digits and '-', starting and ending "
-        "with a letter or digit)",
+        m.DNS_LABEL: "a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit)",
         m.K8S_VERSION: "a Kubernetes version such as v1.31.4",
     }.get(pattern, f"text matching {pattern}")
 

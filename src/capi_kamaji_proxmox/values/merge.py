@@ -163,9 +163,7 @@ def apply_set(
                 raise ValuesError([f"{flag} {expr!r}: expected KEY=VALUE, got {item!r}"])
             if raw.startswith("{") and raw.endswith("}"):
                 inner = raw[1:-1]
-                value: Any = [
-                    _typed(_unescape(p), as_string) for p in _split_unescaped(inner, ",") if p != ""
-                ]
+                value: Any = [_typed(_unescape(p), as_string) for p in _split_unescaped(inner, ",") if p != ""]
             else:
                 value = _typed(_unescape(raw), as_string)
             _assign(out, _parse_path(key, flag, expr), value, flag, expr)

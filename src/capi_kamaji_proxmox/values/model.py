@@ -53,9 +53,7 @@ class ProxmoxValues(Model):
 
 class IPAMProvider(Model):
     enabled: bool | None = Field(None, description="Hand out node addresses from this range.")
-    ranges: list[NonEmpty] | None = Field(
-        None, description="Address ranges (a.b.c.d-a.b.c.e, CIDR or single address)."
-    )
+    ranges: list[NonEmpty] | None = Field(None, description="Address ranges (a.b.c.d-a.b.c.e, CIDR or single address).")
     prefix: int | None = Field(None, ge=0, le=32, description="Subnet prefix length.")
     gateway: str | None = Field(None, description="Default gateway of the node subnet.")
     excluded_addresses: list[NonEmpty] | None = Field(
@@ -108,9 +106,7 @@ class Addons(Model):
     core_dns: CoreDNSAddon | None = Field(
         None, alias="coreDNS", description="CoreDNS addon; present (even {}) means enabled."
     )
-    kube_proxy: KubeProxyAddon | None = Field(
-        None, description="kube-proxy addon; present (even {}) means enabled."
-    )
+    kube_proxy: KubeProxyAddon | None = Field(None, description="kube-proxy addon; present (even {}) means enabled.")
     konnectivity: KonnectivityAddon | None = Field(
         None, description="Konnectivity addon; present (even {}) means enabled."
     )
@@ -171,9 +167,7 @@ class CPNetwork(Model):
 
 class Component(Model):
     extra_args: list[NonEmpty] | None = Field(None, description='Flags, as "--flag=value".')
-    resources: dict[str, dict[str, str | int]] | None = Field(
-        None, description="requests/limits of the container."
-    )
+    resources: dict[str, dict[str, str | int]] | None = Field(None, description="requests/limits of the container.")
 
 
 class ControlPlane(Model):
@@ -184,9 +178,7 @@ class ControlPlane(Model):
     deployment: CPDeployment | None = None
     kubelet: CPKubelet | None = None
     network: CPNetwork | None = None
-    version: KubeVersion | None = Field(
-        None, description="Alias of cluster.version (the chart's key)."
-    )
+    version: KubeVersion | None = Field(None, description="Alias of cluster.version (the chart's key).")
     api_server: Component | None = None
     controller_manager: Component | None = None
     scheduler: Component | None = None
@@ -361,12 +353,8 @@ class NodePool(Model):
         None, description="cloud-config written to /etc/cloud/cloud.cfg.d/99-custom.cfg."
     )
     users: list[User] | None = None
-    labels: str | dict[str, str] | None = Field(
-        None, description='Node labels: "k=v,k2=v2" (chart form) or a map.'
-    )
-    taints: str | list[Taint] | None = Field(
-        None, description='Node taints: "k=v:Effect,..." (chart form) or a list.'
-    )
+    labels: str | dict[str, str] | None = Field(None, description='Node labels: "k=v,k2=v2" (chart form) or a map.')
+    taints: str | list[Taint] | None = Field(None, description='Node taints: "k=v:Effect,..." (chart form) or a list.')
     pre_kubeadm_commands: list[NonEmpty] | None = None
     post_kubeadm_commands: list[NonEmpty] | None = None
     rollout: Rollout | None = None
