@@ -1,0 +1,1 @@
+"""Offline CRD admission emulation for tests (schema, defaults, pruning, CEL)."""
