@@ -152,9 +152,7 @@ def delete(
     if dry_run:
         params["dryRun"] = "All"
     try:
-        client.request(
-            "DELETE", info.path(_ns(client, info, ref.namespace), ref.name), params=params
-        )
+        client.request("DELETE", info.path(_ns(client, info, ref.namespace), ref.name), params=params)
     except NotFound:
         if missing_ok:
             return False

@@ -163,9 +163,7 @@ def load_kubeconfig(paths: Sequence[Path]) -> tuple[JSON, Path | None]:
     return merged, first
 
 
-def _kubeconfig_paths(
-    kubeconfig: str | os.PathLike[str] | None, env: Mapping[str, str]
-) -> list[Path]:
+def _kubeconfig_paths(kubeconfig: str | os.PathLike[str] | None, env: Mapping[str, str]) -> list[Path]:
     if kubeconfig:
         return [Path(kubeconfig)]
     listed = env.get("KUBECONFIG", "")
@@ -200,8 +198,7 @@ def resolve_config(
                 raise KubeConfigError(f"in-cluster configuration unusable: {e}") from e
         where = ", ".join(str(p) for p in paths)
         raise KubeConfigError(
-            f"no kubeconfig found (looked at {where}) and not running in a cluster; "
-            "pass --kubeconfig or set KUBECONFIG"
+            f"no kubeconfig found (looked at {where}) and not running in a cluster; pass --kubeconfig or set KUBECONFIG"
         )
     try:
         kc = KubeConfig.from_dict(merged, fname=first)
@@ -306,13 +303,9 @@ class KubeClient:
         if body is not None:
             content = body if isinstance(body, bytes) else json.dumps(body).encode()
             headers["Content-Type"] = content_type
-        resp = self.http.request(
-            method, path, params=dict(params or {}), content=content, headers=headers
-        )
+        resp = self.http.request(method, path, params=dict(params or {}), content=content, headers=headers)
         if resp.status_code >= 400:
-            raise error_from_response(
-                resp.status_code, resp.content, method=method, path=path, apply=apply
-            )
+            raise error_from_response(resp.status_code, resp.content, method=method, path=path, apply=apply)
         return resp
 
     def request(
@@ -342,9 +335,7 @@ class KubeClient:
         return data if isinstance(data, dict) else {"items": data}
 
     @contextmanager
-    def stream(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None
-    ) -> Iterator[httpx2.Response]:
+    def stream(self, method: str, path: str, *, params: Mapping[str, str] | None = None) -> Iterator[httpx2.Response]:
         """Streaming GET (watches); read timeout disabled, typed error on failure."""
         timeout = httpx2.Timeout(self._timeout.connect, read=None)
         with self.http.stream(

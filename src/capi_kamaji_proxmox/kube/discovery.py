@@ -131,9 +131,7 @@ _BUILTIN: tuple[ResourceInfo, ...] = (
     ResourceInfo("", "v1", "ServiceAccount", "serviceaccounts", True),
     ResourceInfo("", "v1", "Service", "services", True),
     ResourceInfo("", "v1", "Event", "events", True),
-    ResourceInfo(
-        "apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False
-    ),
+    ResourceInfo("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False),
 )
 
 
@@ -177,9 +175,7 @@ class Discovery:
                 groups[gname] = versions
         else:
             for g in data.get("groups") or []:
-                groups[str(g.get("name", ""))] = {
-                    str(v.get("version", "")): None for v in g.get("versions") or []
-                }
+                groups[str(g.get("name", ""))] = {str(v.get("version", "")): None for v in g.get("versions") or []}
         self._groups = groups
         self._loaded_at = time.monotonic()
         return groups
@@ -217,9 +213,7 @@ class Discovery:
 
     def versions_for(self, group: str, plural: str) -> list[str]:
         """Versions in which ``plural.group`` itself is served, highest priority first."""
-        return [
-            v for v in self.served_versions(group) if plural in self._version_resources(group, v)
-        ]
+        return [v for v in self.served_versions(group) if plural in self._version_resources(group, v)]
 
     def choose(self, req: KindRequest) -> ResourceInfo:
         """The first of ``req.candidates`` that serves ``req.plural``; typed error otherwise."""
@@ -296,9 +290,7 @@ def discovery(client: KubeClient) -> Discovery:
     return d
 
 
-def choose_versions(
-    client: KubeClient, requests: Iterable[KindRequest]
-) -> dict[tuple[str, str], ResourceInfo]:
+def choose_versions(client: KubeClient, requests: Iterable[KindRequest]) -> dict[tuple[str, str], ResourceInfo]:
     """Pick a served version per ``(group, plural)``; raises on the first missing kind."""
     d = discovery(client)
     return {(r.group, r.plural): d.choose(r) for r in requests}

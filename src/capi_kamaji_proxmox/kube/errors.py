@@ -179,9 +179,7 @@ def _parse_status(body: bytes) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def error_from_response(
-    code: int, body: bytes, *, method: str = "", path: str = "", apply: bool = False
-) -> ApiError:
+def error_from_response(code: int, body: bytes, *, method: str = "", path: str = "", apply: bool = False) -> ApiError:
     """Build the typed error for a failed response (``apply`` marks a server-side apply call)."""
     status = _parse_status(body)
     message = str(status.get("message") or body[:500].decode("utf-8", "replace").strip())

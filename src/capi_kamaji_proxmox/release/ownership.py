@@ -58,17 +58,11 @@ def ownership_problems(obj: Mapping[str, Any], release_name: str, namespace: str
         if have is None:
             out.append(f'label validation error: missing key "{key}": must be set to "{want}"')
         elif have != want:
-            out.append(
-                f'label validation error: key "{key}" must equal "{want}": '
-                f'current value is "{have}"'
-            )
+            out.append(f'label validation error: key "{key}" must equal "{want}": current value is "{have}"')
     for key, want in want_annotations.items():
         have = annotations.get(key)
         if have is None:
             out.append(f'annotation validation error: missing key "{key}": must be set to "{want}"')
         elif have != want:
-            out.append(
-                f'annotation validation error: key "{key}" must equal "{want}": '
-                f'current value is "{have}"'
-            )
+            out.append(f'annotation validation error: key "{key}" must equal "{want}": current value is "{have}"')
     return out

@@ -175,21 +175,16 @@ class SecretStorage:
             release.namespace = self.namespace
         elif release.namespace != self.namespace:
             raise ValueError(
-                f"release namespace {release.namespace!r} differs from storage namespace "
-                f"{self.namespace!r}"
+                f"release namespace {release.namespace!r} differs from storage namespace {self.namespace!r}"
             )
 
     # -- reads
     def get(self, name: str, revision: int) -> Release:
         """One revision; raises :class:`ReleaseNotFound`."""
         try:
-            secret = self.client.request(
-                "GET", self._path(f"sh.helm.release.v1.{name}.v{revision}")
-            )
+            secret = self.client.request("GET", self._path(f"sh.helm.release.v1.{name}.v{revision}"))
         except NotFound as e:
-            raise ReleaseNotFound(
-                f"release {name!r} revision {revision} not found in {self.namespace!r}"
-            ) from e
+            raise ReleaseNotFound(f"release {name!r} revision {revision} not found in {self.namespace!r}") from e
         return self._from_secret(secret)
 
     def history(self, name: str) -> list[Release]:
@@ -263,8 +258,7 @@ class SecretStorage:
             stored = self.client.request("PUT", self._path(release.key), body=body)
         except NotFound as e:
             raise ReleaseNotFound(
-                f"release {release.name!r} revision {release.version} not found in "
-                f"{self.namespace!r}"
+                f"release {release.name!r} revision {release.version} not found in {self.namespace!r}"
             ) from e
         except Conflict as e:
             raise ReleaseConflict(release.name, release.version, release.namespace, str(e)) from e
