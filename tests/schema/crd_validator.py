@@ -146,18 +146,12 @@ def compile_pattern(pattern: str) -> Callable[[str], bool]:
 # Names and formats (apimachinery validation helpers, re-implemented)
 
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
-_DNS1123_SUBDOMAIN = re.compile(
-    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z"
-)
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 _QUALIFIED_NAME_PART = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
 _LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
-_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?\Z"
-)
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_UUID = re.compile(
-    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z"
-)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z")
 _MAC = re.compile(r"([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}\Z")
 _HOSTNAME = re.compile(
     r"[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*\.?\Z"
@@ -426,9 +420,7 @@ class _Node:
         "type",
     )
 
-    def __init__(
-        self, schema: dict[str, Any], loc: str, rules_out: list[CelRule] | None, root: bool = False
-    ) -> None:
+    def __init__(self, schema: dict[str, Any], loc: str, rules_out: list[CelRule] | None, root: bool = False) -> None:
         s = schema or {}
         env = _cel_environment()
         self.root = root
@@ -440,9 +432,7 @@ class _Node:
         self.embedded = bool(s.get("x-kubernetes-embedded-resource", False))
         self.properties: dict[str, _Node] | None = None
         if "properties" in s:
-            self.properties = {
-                k: _Node(v, f"{loc}.{k}", rules_out) for k, v in (s["properties"] or {}).items()
-            }
+            self.properties = {k: _Node(v, f"{loc}.{k}", rules_out) for k, v in (s["properties"] or {}).items()}
         ap = s.get("additionalProperties", _MISSING)
         self.additional: _Node | None = None
         if isinstance(ap, dict):
@@ -459,9 +449,7 @@ class _Node:
         self.pattern_src: str | None = s.get("pattern")
         self.pattern = compile_pattern(self.pattern_src) if self.pattern_src else None
         fmt = s.get("format")
-        self.format: tuple[str, Callable[[str], bool]] | None = (
-            (fmt, _FORMATS[fmt]) if fmt in _FORMATS else None
-        )
+        self.format: tuple[str, Callable[[str], bool]] | None = (fmt, _FORMATS[fmt]) if fmt in _FORMATS else None
         self.minimum = s.get("minimum")
         self.maximum = s.get("maximum")
         self.exclusive_minimum = bool(s.get("exclusiveMinimum", False))
@@ -623,8 +611,7 @@ class _Run:
             if isinstance(value, bool) or not isinstance(value, int | str):
                 self.err(
                     path,
-                    f"Invalid value: {_show(value)}: must be an integer or a string "
-                    f"(got {_type_name(value)})",
+                    f"Invalid value: {_show(value)}: must be an integer or a string (got {_type_name(value)})",
                     True,
                 )
                 return value
@@ -718,9 +705,7 @@ class _Run:
                 f"Invalid value: {n}: must have at least {node.min_properties} properties",
             )
         if node.max_properties is not None and n > node.max_properties:
-            self.err(
-                path, f"Too many: {n}: must have at most {node.max_properties} properties", True
-            )
+            self.err(path, f"Too many: {n}: must have at most {node.max_properties} properties", True)
 
     def _check_array(self, node: _Node, value: list[Any], path: str) -> None:
         n = len(value)
@@ -759,8 +744,7 @@ class _Run:
             if node.min_length is not None and n < node.min_length:
                 self.err(
                     path,
-                    f"Invalid value: {_show(value)}: should be at least {node.min_length} "
-                    "chars long",
+                    f"Invalid value: {_show(value)}: should be at least {node.min_length} chars long",
                 )
         if node.pattern is not None and not node.pattern(value):
             self.err(path, f"Invalid value: {_show(value)}: should match '{node.pattern_src}'")
@@ -783,9 +767,7 @@ class _Run:
         for kind, subs in node.junctions:
             results = [not _value_errors(sub, value) for sub in subs]
             if kind == "allOf" and not all(results):
-                self.err(
-                    path, f"Invalid value: {_show(value)}: must validate all the schemas (allOf)"
-                )
+                self.err(path, f"Invalid value: {_show(value)}: must validate all the schemas (allOf)")
             elif kind == "anyOf" and not any(results):
                 self.err(
                     path,
@@ -816,9 +798,7 @@ class _Run:
         name = meta.get("name")
         if name is None:
             if root and not meta.get("generateName"):
-                self.err(
-                    _join(path, "name"), "Required value: name or generateName is required", True
-                )
+                self.err(_join(path, "name"), "Required value: name or generateName is required", True)
         elif not isinstance(name, str):
             self.err(_join(path, "name"), f"Invalid value: {_show(name)}: must be a string", True)
         else:
@@ -828,13 +808,10 @@ class _Run:
         if gen is not None and not isinstance(gen, str):
             self.err(_join(path, "generateName"), "Invalid value: must be a string", True)
         ns = meta.get("namespace")
-        if ns is not None and (
-            not isinstance(ns, str) or not (ns and len(ns) <= 63 and _DNS1123_LABEL.match(ns))
-        ):
+        if ns is not None and (not isinstance(ns, str) or not (ns and len(ns) <= 63 and _DNS1123_LABEL.match(ns))):
             self.err(
                 _join(path, "namespace"),
-                f"Invalid value: {_show(ns)}: must be a DNS-1123 label (≤63 lowercase "
-                "alphanumerics or '-')",
+                f"Invalid value: {_show(ns)}: must be a DNS-1123 label (≤63 lowercase alphanumerics or '-')",
             )
         labels = meta.get("labels")
         if labels is not None:
@@ -856,9 +833,7 @@ class _Run:
         annotations = meta.get("annotations")
         if annotations is not None:
             if not isinstance(annotations, dict):
-                self.err(
-                    _join(path, "annotations"), "Invalid value: must be a map of strings", True
-                )
+                self.err(_join(path, "annotations"), "Invalid value: must be a map of strings", True)
             else:
                 total = 0
                 for k, v in annotations.items():
@@ -876,9 +851,7 @@ class _Run:
                         True,
                     )
         fins = meta.get("finalizers")
-        if fins is not None and (
-            not isinstance(fins, list) or not all(isinstance(f, str) for f in fins)
-        ):
+        if fins is not None and (not isinstance(fins, list) or not all(isinstance(f, str) for f in fins)):
             self.err(_join(path, "finalizers"), "Invalid value: must be a list of strings", True)
         # a CRD may restrict metadata.name/generateName further in its schema
         if schema is not None and schema.properties:
@@ -1022,18 +995,14 @@ class CRDSet:
     def load(cls, generation: str) -> CRDSet:
         """The CRD set ``current`` or ``legacy`` from ``<shared>/crds/<generation>`` (cached)."""
         if generation not in GENERATIONS:
-            raise ValueError(
-                f"unknown CRD generation {generation!r}; expected one of {GENERATIONS}"
-            )
+            raise ValueError(f"unknown CRD generation {generation!r}; expected one of {GENERATIONS}")
         return _load_cached(generation, str(shared_dir() / "crds" / generation))
 
     # -- queries --------------------------------------------------------------------------------
 
     def served_versions(self, group: str, kind: str) -> list[str]:
         """Versions of a kind this CRD set serves (empty: kind unknown)."""
-        return [
-            v for v in self._kinds.get((group, kind), []) if self._versions[(group, v, kind)].served
-        ]
+        return [v for v in self._kinds.get((group, kind), []) if self._versions[(group, v, kind)].served]
 
     def kinds(self) -> list[tuple[str, str, str]]:
         """Every served (group, version, kind)."""
@@ -1083,10 +1052,7 @@ class CRDSet:
             )
             return Admission(
                 obj,
-                [
-                    f'<root>: no matches for kind "{kind}" in version "{api_version}" '
-                    f"({self.generation} CRDs{hint})"
-                ],
+                [f'<root>: no matches for kind "{kind}" in version "{api_version}" ({self.generation} CRDs{hint})'],
                 [],
                 [],
             )
@@ -1103,9 +1069,7 @@ class CRDSet:
         return Admission(data, run.errors, run.pruned, warnings)
 
 
-def _rule_sites(
-    gvk: tuple[str, str, str], node: _Node, path: str
-) -> Iterator[tuple[tuple[str, str, str], str, _Node]]:
+def _rule_sites(gvk: tuple[str, str, str], node: _Node, path: str) -> Iterator[tuple[tuple[str, str, str], str, _Node]]:
     if node.rules:
         yield gvk, path or "<root>", node
     for k, child in (node.properties or {}).items():
@@ -1120,7 +1084,5 @@ def _rule_sites(
 def _load_cached(generation: str, directory: str) -> CRDSet:
     path = Path(directory)
     if not path.is_dir():
-        raise FileNotFoundError(
-            f"CRD directory {path} not found (set CKP_SHARED_DIR to the shared/ tree)"
-        )
+        raise FileNotFoundError(f"CRD directory {path} not found (set CKP_SHARED_DIR to the shared/ tree)")
     return CRDSet(generation, path)
