@@ -64,17 +64,19 @@ def kubeconfig_secret(cluster: str) -> str:
     return f"{cluster}-kubeconfig"
 
 
-def generated_names(cluster: str, pools: list[tuple[str, list[str]]], metrics: bool) -> list[tuple[str, str, int]]:
+def generated_names(
+    cluster: str, pools: list[tuple[str, list[str]]], metrics: bool, *, ipam: bool = True, mhc: set[str] | None = None
+) -> list[tuple[str, str, int]]:
     """(what, name, limit) for every generated name; ``pools`` is (pool, extra device names)."""
     placeholder = "0" * HASH_LEN
     out: list[tuple[str, str, int]] = [
         ("Cluster/KamajiControlPlane/ProxmoxCluster name", cluster, LABEL_LIMIT),
-        ("InClusterIPPool name", ip_pool(cluster), LABEL_LIMIT),
     ]
+    if ipam:
+        out.append(("InClusterIPPool name", ip_pool(cluster), LABEL_LIMIT))
     for pool, devices in pools:
         out += [
             (f"MachineDeployment name of pool {pool!r}", machine_deployment(cluster, pool), LABEL_LIMIT),
-            (f"MachineHealthCheck name of pool {pool!r}", machine_health_check(cluster, pool), LABEL_LIMIT),
             (
                 f"ProxmoxMachineTemplate name of pool {pool!r}",
                 machine_template(cluster, pool, placeholder),
@@ -86,6 +88,8 @@ def generated_names(cluster: str, pools: list[tuple[str, list[str]]], metrics: b
                 SUBDOMAIN_LIMIT,
             ),
         ]
+        if mhc is not None and pool in mhc:
+            out.append((f"MachineHealthCheck name of pool {pool!r}", machine_health_check(cluster, pool), LABEL_LIMIT))
         out += [
             (f"InClusterIPPool name of pool {pool!r} device {dev}", device_ip_pool(cluster, pool, dev), LABEL_LIMIT)
             for dev in devices

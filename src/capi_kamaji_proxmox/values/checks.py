@@ -294,7 +294,9 @@ def cross_field(values: Values, user: dict[str, Any], release_name: str, warning
             )
             for p in pools
         ]
-        for what, generated, limit in naming.generated_names(name, devices, metrics):
+        ipam = node_range_source(values) == "ipamProvider"
+        mhc = {p.name for p in pools if p.machine_health_check and p.machine_health_check.enabled}
+        for what, generated, limit in naming.generated_names(name, devices, metrics, ipam=ipam, mhc=mhc):
             if len(generated) > limit:
                 problems.append(
                     f"{what}: {generated!r} is {len(generated)} characters, {len(generated) - limit} "

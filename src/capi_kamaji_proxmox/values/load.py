@@ -293,6 +293,9 @@ def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValue
 
     user = _resolve_aliases(copy.deepcopy(config), problems)
     merged = coalesce(default_values(), user)
+    if isinstance(user.get("nodePools"), list):
+        # Entries keep their nulls until pool defaulting, where a null deletes a pool default.
+        merged["nodePools"] = copy.deepcopy(user["nodePools"])
     _default_pools(merged)
     try:
         values = Values.model_validate(merged)
