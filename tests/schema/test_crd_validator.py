@@ -514,3 +514,100 @@ def test_speed(current: CRDSet) -> None:
     rate = rounds * len(docs) / (time.perf_counter() - start)
     print(f"crd_validator: {rate:.0f} objects/s (current-full)")
     assert rate > 50
+
+
+# --------------------------------------------------------------------------------------------
+# Schema features the shared CRDs do not use (synthetic CRD)
+
+_WIDGET_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          apiVersion: {type: string}
+          kind: {type: string}
+          metadata: {type: object}
+          spec:
+            type: object
+            x-kubernetes-validations:
+            - rule: self.size > 0
+              messageExpression: "'size ' + string(self.size) + ' is too small'"
+            properties:
+              size: {type: integer, default: 1}
+              note: {type: string, nullable: true}
+              raw: {type: object, x-kubernetes-preserve-unknown-fields: true}
+              template:
+                type: object
+                x-kubernetes-embedded-resource: true
+                properties:
+                  spec: {type: object, properties: {x: {type: string}}}
+              choice:
+                anyOf: [{type: integer, minimum: 10}, {type: string, pattern: '^[a-z]+$'}]
+                x-kubernetes-int-or-string: true
+              stamp: {type: string, format: date-time}
+              blob: {type: string, format: byte}
+  - name: v0
+    served: false
+    storage: false
+    schema: {openAPIV3Schema: {type: object}}
+"""
+
+
+@pytest.fixture
+def widgets(tmp_path: Path) -> CRDSet:
+    (tmp_path / "example.com_widgets.yaml").write_text(_WIDGET_CRD, encoding="utf-8")
+    return CRDSet("synthetic", tmp_path)
+
+
+def _widget(**spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": spec}
+
+
+def test_synthetic_defaults_nullable_preserve(widgets: CRDSet) -> None:
+    result = widgets.admit(_widget(note=None, raw={"any": {"thing": [1]}}))
+    assert result.errors == []
+    assert result.object["spec"] == {"size": 1, "note": None, "raw": {"any": {"thing": [1]}}}
+
+
+def test_synthetic_message_expression(widgets: CRDSet) -> None:
+    assert widgets.validate(_widget(size=0)) == [
+        'spec: Invalid value: "object": size 0 is too small (rule: self.size > 0)'
+    ]
+
+
+def test_synthetic_embedded_resource(widgets: CRDSet) -> None:
+    embedded = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}}, "spec": {"x": "y"}}
+    assert widgets.validate(_widget(template=embedded)) == []
+    errors = widgets.validate(_widget(template={"metadata": {"name": "UPPER"}, "spec": {"y": 1}}))
+    text = "\n".join(errors)
+    assert "spec.template.apiVersion: Required value" in text
+    assert "spec.template.kind: Required value" in text
+    assert "spec.template.metadata.name: Invalid value" in text
+    assert "spec.template.spec.y: Unknown field" in text
+
+
+def test_synthetic_any_of_and_formats(widgets: CRDSet) -> None:
+    assert widgets.validate(_widget(choice=12, stamp="2026-01-02T03:04:05Z", blob="aGVsbG8=")) == []
+    errors = widgets.validate(_widget(choice=5))
+    assert errors and "anyOf" in errors[0]
+    assert widgets.validate(_widget(choice="ABC")) != []
+    assert "must be of format date-time" in widgets.validate(_widget(stamp="yesterday"))[0]
+    assert "must be of format byte" in widgets.validate(_widget(blob="not base64!"))[0]
+
+
+def test_synthetic_unserved_version(widgets: CRDSet) -> None:
+    obj = _widget()
+    obj["apiVersion"] = "example.com/v0"
+    errors = widgets.validate(obj)
+    assert len(errors) == 1 and "served versions: example.com/v1" in errors[0]
