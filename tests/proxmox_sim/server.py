@@ -295,9 +295,9 @@ def _make_handler(sim: PVESimulator) -> type[BaseHTTPRequestHandler]:
             if out:
                 self.wfile.write(out)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     return Handler
@@ -415,7 +415,7 @@ def _vm_config_values(vm: SimVM) -> dict[str, Any]:
         "scsi0": (f"{vm.storage}:{'base' if vm.template else 'vm'}-{vm.vmid}-disk-0,"
                   f"iothread=1,size={vm.disk_gb}G"),
         "ide2": f"{vm.storage}:vm-{vm.vmid}-cloudinit,media=cdrom",
-        "vmgenid": "3f1c2a4e-0000-4000-8000-00000000%04d" % (vm.vmid % 10000),
+        "vmgenid": f"3f1c2a4e-0000-4000-8000-00000000{vm.vmid % 10000:04d}",
         "smbios1": "uuid=6c3fa683-bef9-4425-b413-eaa45a9d6191",
         "meta": "creation-qemu=9.2.0,ctime=1735689600",
     }
