@@ -1,0 +1,627 @@
+"""Preflight checks: will CAPMOX be able to build every pool on this Proxmox cluster?
+
+Each check calls the PVE API the way CAPMOX later will (same endpoints, same token), so a
+missing privilege, an offline node, an ambiguous template selector or an exhausted IP range is
+reported before any cluster object is created. See shared/docs/proxmox-api.md §4 and §6.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Literal
+
+from .client import (
+    ProxmoxClient,
+    ProxmoxError,
+    ProxmoxNotFoundError,
+    ProxmoxPermissionError,
+)
+from .requirements import PoolNeeds, ProxmoxRequirements, usable_addresses
+
+__all__ = ["CheckResult", "Status", "format_results", "run_proxmox_checks"]
+
+Status = Literal["pass", "warn", "fail"]
+GIB = 1024**3
+MIB = 1024**2
+
+# Privileges CAPMOX uses on the VMs it creates (clone target, then configure, resize, start).
+_VM_PRIVS = (
+    "VM.Allocate", "VM.Audit", "VM.Config.CDROM", "VM.Config.CPU", "VM.Config.Disk",
+    "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.PowerMgmt",
+)
+_DISK_KEY = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate)\d+$")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One checked fact: status, what was found, and what to do about it (empty on pass)."""
+
+    name: str
+    status: Status
+    found: str
+    fix: str = ""
+
+    def line(self) -> str:
+        """The one-line form the CLI prints."""
+        text = f"{self.status.upper():<4}  {self.name}: {self.found}"
+        return f"{text} -> {self.fix}" if self.fix else text
+
+
+def format_results(results: list[CheckResult]) -> str:
+    """All results, one line each."""
+    return "\n".join(r.line() for r in results)
+
+
+def _gib(n: float) -> str:
+    v = n / GIB
+    return f"{v:.0f} GiB" if abs(v - round(v)) < 0.05 else f"{v:.1f} GiB"
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "on", "yes", "true")
+
+
+class _Probe:
+    """Caches API answers for one run so every check sees the same snapshot."""
+
+    def __init__(self, client: ProxmoxClient) -> None:
+        self.client = client
+        self._cache: dict[tuple[str, ...], Any] = {}
+
+    def _get(self, key: tuple[str, ...], fetch: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            try:
+                self._cache[key] = fetch()
+            except ProxmoxError as err:
+                self._cache[key] = err
+        value = self._cache[key]
+        if isinstance(value, ProxmoxError):
+            raise value
+        return value
+
+    def nodes(self) -> dict[str, dict[str, Any]]:
+        return {str(n["node"]): n for n in self._get(("nodes",), self.client.nodes)}
+
+    def vm_resources(self) -> list[dict[str, Any]]:
+        return list(self._get(("vms",), lambda: self.client.cluster_resources("vm")))
+
+    def vm_config(self, node: str, vmid: int) -> dict[str, Any]:
+        return dict(self._get(("cfg", node, str(vmid)),
+                              lambda: self.client.vm_config(node, vmid)))
+
+    def storages(self, node: str) -> dict[str, dict[str, Any]]:
+        return {str(s["storage"]): s
+                for s in self._get(("sto", node), lambda: self.client.node_storage(node))}
+
+    def bridges(self, node: str) -> dict[str, dict[str, Any]]:
+        return {str(i["iface"]): i for i in self._get(
+            ("net", node), lambda: self.client.node_network(node, type="any_bridge"))}
+
+    def perms(self, path: str) -> dict[str, int]:
+        data = self._get(("perm", path), lambda: self.client.permissions(path))
+        return dict(data.get(path, {}))
+
+    def online(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            nodes = self.nodes()
+        except ProxmoxError:
+            return names
+        return tuple(n for n in names if nodes.get(n, {}).get("status") == "online")
+
+
+@dataclass
+class _Template:
+    """The template a pool clones from, once resolved."""
+
+    vmid: int
+    node: str
+    name: str
+    config: dict[str, Any] | None = None
+    disk_storages: list[str] = field(default_factory=list)
+
+
+def _describe(t: _Template) -> str:
+    return f'template {t.vmid} "{t.name}" on {t.node}'
+
+
+# -- template ---------------------------------------------------------------------------------
+
+def _tags(item: dict[str, Any]) -> set[str]:
+    return {t.strip().lower() for t in str(item.get("tags") or "").split(";") if t.strip()}
+
+
+def _select_by_tags(resources: list[dict[str, Any]], pool: PoolNeeds
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """CAPMOX's selector: (matches, all tagged templates) under the pool's match policy."""
+    want = {t.strip().lower() for t in pool.template_tags}
+    tagged = [r for r in resources if _truthy(r.get("template", 0)) and r.get("tags")]
+    if pool.match_policy == "exact":
+        return [r for r in tagged if _tags(r) == want], tagged
+    subset = [r for r in tagged if want <= _tags(r)]
+    if pool.match_policy == "uniqueSubset" or not subset:
+        return subset, tagged
+    fewest = min(len(_tags(r) - want) for r in subset)
+    return [r for r in subset if len(_tags(r) - want) == fewest], tagged
+
+
+def _disk_storages(config: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for key, value in config.items():
+        text = str(value)
+        if not _DISK_KEY.match(key) or "media=cdrom" in text or ":" not in text:
+            continue
+        sid = text.split(":", 1)[0]
+        if sid not in out and sid != "none":
+            out.append(sid)
+    return out
+
+
+def _resolve_template(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds
+                      ) -> tuple[_Template | None, CheckResult]:
+    name = f"template[{pool.name}]"
+    fix_tags = (f'tag exactly one template with {";".join(pool.template_tags)} '
+                "(qm set <vmid> --tags ...) or adjust templateSelector.matchTags/matchPolicy")
+    if pool.template_id is None and not pool.template_tags:
+        return None, CheckResult(name, "fail", "neither templateID nor template tags are set",
+                                 "set templateID + sourceNode, or templateSelector.matchTags")
+    if pool.template_id is not None:
+        vmid = pool.template_id
+        located = next((r for r in _safe(probe.vm_resources, []) if int(r["vmid"]) == vmid),
+                       None)
+        node = pool.source_node or (str(located["node"]) if located else None)
+        if node is None:
+            return None, CheckResult(
+                name, "fail", f"VM {vmid} is not visible in the cluster",
+                f"create template {vmid}, or grant the token VM.Audit on /vms/{vmid} "
+                "(e.g. PVETemplateUser on the templates pool)")
+        try:
+            config = probe.vm_config(node, vmid)
+        except ProxmoxPermissionError:
+            return None, CheckResult(
+                name, "fail", f"cannot read VM {vmid} on {node}: the token lacks VM.Audit on "
+                f"/vms/{vmid}", f"grant PVETemplateUser on /vms/{vmid} or on its pool")
+        except ProxmoxNotFoundError:
+            real = str(located["node"]) if located is not None else None
+            where = f"; it is on {real}" if real is not None and real != node else ""
+            fix = (f"set sourceNode to {real}" if where
+                   else "set templateID to an existing template")
+            return None, CheckResult(name, "fail", f"VM {vmid} does not exist on node {node}"
+                                     f"{where}", fix)
+        t = _Template(vmid, node, str(config.get("name") or f"VM {vmid}"), config,
+                      _disk_storages(config))
+        if not _truthy(config.get("template", 0)):
+            return None, CheckResult(
+                name, "fail", f'VM {vmid} "{t.name}" on {node} is not a template',
+                f"convert it with 'qm template {vmid}' or point templateID at a template")
+        how = f"templateID {vmid}"
+    else:
+        matches, tagged = _select_by_tags(probe.vm_resources(), pool)
+        want = ";".join(sorted({t.lower() for t in pool.template_tags}))
+        if len(matches) != 1:
+            if matches:
+                seen = ", ".join(f"{m['vmid']} on {m['node']}" for m in
+                                 sorted(matches, key=lambda r: int(r["vmid"])))
+                found = (f'{len(matches)} templates match tags "{want}" '
+                         f"(matchPolicy {pool.match_policy}): {seen}")
+            else:
+                seen = ", ".join(f'{r["vmid"]} "{";".join(sorted(_tags(r)))}"' for r in
+                                 sorted(tagged, key=lambda r: int(r["vmid"]))) or "none"
+                found = (f'no template matches tags "{want}" (matchPolicy '
+                         f"{pool.match_policy}); tagged templates visible: {seen}")
+            return None, CheckResult(name, "fail", found, fix_tags)
+        m = matches[0]
+        vmid, node = int(m["vmid"]), str(m["node"])
+        t = _Template(vmid, node, str(m.get("name") or f"VM {vmid}"))
+        try:
+            t.config = probe.vm_config(node, vmid)
+            t.disk_storages = _disk_storages(t.config)
+        except ProxmoxError:
+            t.config = None
+        how = f'tags "{want}" (matchPolicy {pool.match_policy})'
+    problems: list[str] = []
+    fixes: list[str] = []
+    nodes = _safe(probe.nodes, {})
+    if nodes and nodes.get(t.node, {}).get("status") != "online":
+        problems.append(f"its node {t.node} is not online")
+        fixes.append(f"bring {t.node} online")
+    others = [n for n in req.nodes_for(pool) if n != t.node]
+    if others:
+        stores: dict[str, Any] = _safe(lambda: probe.storages(t.node), {})
+        local = [s for s in t.disk_storages
+                 if not _truthy(stores.get(s, {"shared": 1}).get("shared", 0))]
+        if local:
+            problems.append(f"its disks are on local storage {', '.join(local)}, so it cannot "
+                            f"be cloned to {', '.join(others)}")
+            fixes.append(f"move the template disks to shared storage or limit allowedNodes "
+                         f"to {t.node}")
+    if problems:
+        return t, CheckResult(name, "fail", f"{_describe(t)} ({how}): " + "; ".join(problems),
+                              "; ".join(fixes))
+    return t, CheckResult(name, "pass", f"{_describe(t)} ({how})")
+
+
+def _safe(fetch: Callable[[], Any], default: Any) -> Any:
+    try:
+        return fetch()
+    except ProxmoxError:
+        return default
+
+
+# -- individual checks --------------------------------------------------------------------------
+
+def _check_nodes(probe: _Probe, req: ProxmoxRequirements) -> CheckResult:
+    wanted = list(dict.fromkeys([*req.allowed_nodes, *(n for p in req.pools
+                                                       for n in p.allowed_nodes)]))
+    nodes = probe.nodes()
+    listing = ", ".join(f"{n} {nodes[n].get('status', 'unknown')}" for n in sorted(nodes))
+    if not wanted:
+        return CheckResult("nodes", "pass", f"no allowedNodes set; VMs are cloned on the "
+                           f"template's node (cluster: {listing})")
+    missing = [n for n in wanted if n not in nodes]
+    down = [n for n in wanted if n in nodes and nodes[n].get("status") != "online"]
+    problems = []
+    fixes = []
+    if missing:
+        problems.append(f"{', '.join(missing)} not in the cluster")
+        fixes.append("correct allowedNodes")
+    if down:
+        problems.append(f"{', '.join(down)} not online")
+        fixes.append(f"bring {', '.join(down)} online or remove it from allowedNodes")
+    if problems:
+        return CheckResult("nodes", "fail", "; ".join(problems) + f" (cluster: {listing})",
+                           "; ".join(fixes))
+    return CheckResult("nodes", "pass", f"{', '.join(wanted)} online")
+
+
+def _agent_enabled(value: Any) -> bool:
+    first = str(value).split(",", 1)[0].strip()
+    if "=" in first:
+        key, _, val = first.partition("=")
+        return key.strip() == "enabled" and _truthy(val)
+    return _truthy(first)
+
+
+def _check_agent(pool: PoolNeeds, t: _Template | None) -> CheckResult:
+    name = f"guest-agent[{pool.name}]"
+    if pool.skip_guest_agent:
+        return CheckResult(name, "pass", "not required (guest agent checks are skipped)")
+    if t is None or t.config is None:
+        return CheckResult(name, "warn", "not checked: the template could not be read",
+                           "fix the template check first")
+    raw = t.config.get("agent")
+    if raw is not None and _agent_enabled(raw):
+        return CheckResult(name, "pass", f"{_describe(t)} has the QEMU guest agent enabled")
+    shown = f"agent: {raw}" if raw is not None else "no agent setting"
+    return CheckResult(
+        name, "fail", f"{_describe(t)} has the QEMU guest agent disabled ({shown})",
+        f"run 'qm set {t.vmid} --agent enabled=1' and install qemu-guest-agent in the image, "
+        "or skip the guest agent check for OSes without one")
+
+
+def _pool_nodes(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds,
+                t: _Template | None) -> tuple[str, ...]:
+    nodes = req.nodes_for(pool) or ((t.node,) if t else ())
+    return probe.online(nodes)
+
+
+def _check_storage(probe: _Probe, sid: str, users: list[tuple[PoolNeeds, tuple[str, ...]]]
+                   ) -> CheckResult:
+    name = f"storage[{sid}]"
+    nodes = tuple(dict.fromkeys(n for _, ns in users for n in ns))
+    need = sum(p.disk_gb * GIB * p.max_vms for p, _ in users)
+    problems: list[str] = []
+    avail: dict[str, int] = {}
+    shared = False
+    for node in nodes:
+        try:
+            entry = probe.storages(node).get(sid)
+        except ProxmoxError as err:
+            problems.append(f"cannot list storage on {node}: {err.problem}")
+            continue
+        if entry is None:
+            problems.append(f"not visible on {node}")
+            continue
+        shared = shared or _truthy(entry.get("shared", 0))
+        content = str(entry.get("content", "")).split(",")
+        if not _truthy(entry.get("enabled", 0)):
+            problems.append(f"disabled on {node}")
+        elif not _truthy(entry.get("active", 0)):
+            problems.append(f"not active on {node}")
+        elif "images" not in content:
+            problems.append(f"does not hold disk images on {node} (content: "
+                            f"{entry.get('content')})")
+        else:
+            avail[node] = int(entry.get("avail", 0))
+    if problems:
+        return CheckResult(
+            name, "fail", "; ".join(problems),
+            f"enable {sid} with content 'images' on {', '.join(nodes)}, or pick another "
+            f"storage; the token needs Datastore.AllocateSpace on /storage/{sid} to see it")
+    have = max(avail.values(), default=0) if shared else sum(avail.values())
+    kind = "shared" if shared else "local"
+    usage = ", ".join(f"{p.name} {p.max_vms} x {p.disk_gb} GiB" for p, _ in users)
+    if need > have:
+        return CheckResult(
+            name, "warn", f"pools at maximum size need {_gib(need)} ({usage}) but {sid} "
+            f"({kind}) has {_gib(have)} free",
+            "free space, pick a larger storage, or rely on thin provisioning knowingly")
+    return CheckResult(name, "pass", f"{kind}, images, {_gib(have)} free for {_gib(need)} "
+                       f"({usage})")
+
+
+def _check_bridge(probe: _Probe, bridge: str, nodes: tuple[str, ...]) -> CheckResult:
+    name = f"bridge[{bridge}]"
+    missing: list[str] = []
+    down: list[str] = []
+    blind = False
+    for node in nodes:
+        try:
+            seen = probe.bridges(node)
+        except ProxmoxError as err:
+            missing.append(f"{node} ({err.problem})")
+            continue
+        if bridge not in seen:
+            missing.append(node)
+            blind = blind or not seen
+        elif not _truthy(seen[bridge].get("active", 0)):
+            down.append(node)
+    if not missing and not down:
+        return CheckResult(name, "pass", f"present and active on {', '.join(nodes)}")
+    problems = []
+    if missing:
+        problems.append(f"missing on {', '.join(missing)}")
+    if down:
+        problems.append(f"not active on {', '.join(down)}")
+    fix = f"create {bridge} on every allowed node (System > Network) and apply the config"
+    if blind:
+        fix = (f"grant the token SDN.Use on /sdn/zones/localnetwork/{bridge} (PVESDNUser); "
+               f"without it bridges are hidden. Otherwise {fix}")
+    return CheckResult(name, "fail", "; ".join(problems), fix)
+
+
+def _check_resource_pool(probe: _Probe, poolid: str) -> CheckResult:
+    name = f"resource-pool[{poolid}]"
+    try:
+        listed = {str(p.get("poolid")) for p in probe.client.pools()}
+        if poolid in listed:
+            return CheckResult(name, "pass", f"pool {poolid} exists")
+        probe.client.pool(poolid)
+        return CheckResult(name, "pass", f"pool {poolid} exists")
+    except ProxmoxNotFoundError:
+        pass
+    except ProxmoxPermissionError:
+        if _safe(lambda: probe.perms(f"/pool/{poolid}"), {}):
+            return CheckResult(name, "pass", f"the token holds privileges on /pool/{poolid} "
+                               "(it cannot list pools without Pool.Audit)")
+    return CheckResult(name, "fail", f"pool {poolid} does not exist or is invisible to the token",
+                       f"create it: pveum pool add {poolid}; then grant PVEVMAdmin on "
+                       f"/pool/{poolid}")
+
+
+def _required_privileges(probe: _Probe, req: ProxmoxRequirements,
+                         templates: dict[str, _Template | None], major: int
+                         ) -> dict[str, set[str]]:
+    need: dict[str, set[str]] = {"/": {"Sys.Audit"}}
+    for pool in req.pools:
+        t = templates.get(pool.name)
+        for node in req.nodes_for(pool) or ((t.node,) if t else ()):
+            need.setdefault(f"/nodes/{node}", set()).add("Sys.Audit")
+        if t is not None:
+            need.setdefault(f"/vms/{t.vmid}", set()).update({"VM.Clone", "VM.Audit"})
+        target = f"/pool/{pool.resource_pool}" if pool.resource_pool else "/vms"
+        privs = set(_VM_PRIVS)
+        if not pool.skip_guest_agent:
+            privs.add("VM.GuestAgent.Audit" if major >= 9 else "VM.Monitor")
+        if not pool.skip_cloud_init_status and not pool.skip_guest_agent:
+            privs.add("VM.GuestAgent.Unrestricted" if major >= 9 else "VM.Monitor")
+        need.setdefault(target, set()).update(privs)
+        sid = pool.storage or (t.disk_storages[0] if t and t.disk_storages else None)
+        if sid:
+            need.setdefault(f"/storage/{sid}", set()).add("Datastore.AllocateSpace")
+        for net in pool.networks:
+            need.setdefault(net.sdn_path, set()).add("SDN.Use")
+    return need
+
+
+_ROLE_HINT = {"/nodes": "PVEAuditor", "/vms": "PVEVMAdmin", "/pool": "PVEVMAdmin",
+              "/storage": "PVEDatastoreUser", "/sdn": "PVESDNUser"}
+
+
+def _check_privileges(probe: _Probe, client: ProxmoxClient, req: ProxmoxRequirements,
+                      templates: dict[str, _Template | None], major: int) -> CheckResult:
+    need = _required_privileges(probe, req, templates, major)
+    # A VM that does not exist yet inherits from /vms (and, once created, from its pool).
+    free_vm = f"/vms/{client.next_id()}" if req.pools else "/vms"
+    missing: dict[str, list[str]] = {}
+    for path in sorted(need):
+        if path == "/vms":
+            have = set(probe.perms(free_vm))
+        elif path.startswith("/pool/"):
+            have = set(probe.perms(path)) | set(probe.perms(free_vm))
+        else:
+            have = set(probe.perms(path))
+        gap = sorted(need[path] - have)
+        if gap:
+            missing[path] = gap
+    if not missing:
+        total = sum(len(v) for v in need.values())
+        return CheckResult("privileges", "pass", f"token {client.token_id} holds the {total} "
+                           f"privileges CAPMOX needs on {len(need)} paths (PVE {major})")
+    found = "; ".join(f"{', '.join(v)} on {p}" for p, v in missing.items())
+    cmds = []
+    for path, privs in missing.items():
+        top = "/" + path.strip("/").split("/", 1)[0] if path != "/" else "/"
+        if path.startswith("/vms/") and privs and set(privs) <= {"VM.Clone", "VM.Audit"}:
+            role = "PVETemplateUser"
+        elif path == "/" or (top == "/nodes"):
+            role = "PVEAuditor"
+        else:
+            role = _ROLE_HINT.get(top, "a role with them")
+        cmds.append(f"pveum acl modify {path} --tokens '{client.token_id}' --roles {role}")
+    return CheckResult(
+        "privileges", "fail", f"token {client.token_id} lacks {found}",
+        "; ".join(cmds) + f" (with privilege separation grant the same to {client.user})")
+
+
+def _check_capacity(probe: _Probe, req: ProxmoxRequirements,
+                    templates: dict[str, _Template | None]) -> CheckResult:
+    pool_nodes = {p.name: _pool_nodes(probe, req, p, templates.get(p.name)) for p in req.pools}
+    nodes = tuple(dict.fromkeys(n for ns in pool_nodes.values() for n in ns))
+    free: dict[str, int] = {}
+    cpus: dict[str, int] = {}
+    unreadable: list[str] = []
+    for node in nodes:
+        try:
+            status = probe.client.node_status(node)
+            total = int(status["memory"]["total"])
+            guests = [g for g in probe.client.node_qemu(node) if not _truthy(g.get("template", 0))]
+            guests += probe.client.node_lxc(node)
+        except ProxmoxError as err:
+            unreadable.append(f"{node} ({err.problem})")
+            continue
+        cpus[node] = int(status.get("cpuinfo", {}).get("cpus", 0))
+        if req.memory_adjustment == 0:
+            free[node] = total
+            continue
+        reservable = total * req.memory_adjustment // 100
+        for g in guests:
+            reservable = max(reservable - int(g.get("maxmem", 0)), 0)
+        free[node] = reservable
+    if unreadable:
+        return CheckResult("capacity", "warn", f"cannot read {', '.join(unreadable)}",
+                           "grant Sys.Audit on /nodes (PVEAuditor) so memory can be checked")
+    fails: list[str] = []
+    for p in req.pools:
+        ns = [n for n in pool_nodes[p.name] if n in free]
+        if not ns:
+            fails.append(f"{p.name} has no online node to run on")
+            continue
+        best = max(ns, key=lambda n: free[n])
+        if p.memory_mib * MIB > free[best]:
+            fails.append(f"a {p.name} VM needs {_gib(p.memory_mib * MIB)} but the most any "
+                         f"allowed node can reserve is {_gib(free[best])} ({best})")
+        big = max(ns, key=lambda n: cpus[n])
+        if p.cores > cpus[big]:
+            fails.append(f"a {p.name} VM has {p.cores} vCPUs but the largest allowed node "
+                         f"({big}) has {cpus[big]} CPUs")
+    if fails:
+        return CheckResult("capacity", "fail", "; ".join(fails),
+                           "use smaller VMs or allow larger nodes")
+    left = dict(free)
+    unplaced = 0
+    for p in req.pools:
+        ns = [n for n in pool_nodes[p.name] if n in left]
+        for _ in range(p.max_vms):
+            best = max(ns, key=lambda n: left[n])
+            if left[best] < p.memory_mib * MIB:
+                unplaced += 1
+            else:
+                left[best] -= p.memory_mib * MIB
+    mem_need = sum(p.memory_mib * MIB * p.max_vms for p in req.pools)
+    cpu_need = sum(p.cores * p.max_vms for p in req.pools)
+    mem_have = sum(free.values())
+    cpu_have = sum(cpus.values())
+    per_node = ", ".join(f"{n} {_gib(free[n])}" for n in free)
+    summary = (f"pools at maximum size need {_gib(mem_need)} memory and {cpu_need} vCPUs; "
+               f"allowed nodes can reserve {_gib(mem_have)} ({per_node}) and have "
+               f"{cpu_have} CPUs")
+    warns = []
+    if unplaced:
+        total_vms = sum(p.max_vms for p in req.pools)
+        warns.append(f"{unplaced} of {total_vms} VMs would not fit")
+    if cpu_need > cpu_have:
+        warns.append("vCPUs exceed host CPUs")
+    if warns:
+        return CheckResult(
+            "capacity", "warn", f"{summary}; " + "; ".join(warns),
+            "lower maximum sizes, add nodes, or raise schedulerHints.memoryAdjustment above "
+            "100 to overcommit memory deliberately")
+    return CheckResult("capacity", "pass", summary)
+
+
+def _check_addresses(req: ProxmoxRequirements) -> CheckResult:
+    need = sum(p.max_vms for p in req.pools)
+    parts = ", ".join(f"{p.name} {p.max_machines}+{p.max_surge}" for p in req.pools)
+    if not req.ip_ranges:
+        return CheckResult("ip-addresses", "warn", f"no IP ranges given; {need} addresses "
+                           f"needed ({parts})", "set the node IP ranges so this can be checked")
+    have = usable_addresses(req.ip_ranges, req.gateway)
+    ranges = ", ".join(str(r) for r in req.ip_ranges)
+    if have < need:
+        return CheckResult(
+            "ip-addresses", "fail", f"{ranges} hold {have} usable addresses; pools at maximum "
+            f"size plus surge need {need} ({parts})",
+            f"add at least {need - have} addresses to the ranges or lower maxSize/maxSurge")
+    return CheckResult("ip-addresses", "pass", f"{ranges} hold {have} usable addresses for "
+                       f"{need} ({parts})")
+
+
+def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
+    """Turn an unexpected API failure inside one check into that check's failure."""
+    try:
+        return run()
+    except ProxmoxError as err:
+        return CheckResult(name, "fail", err.problem, err.hint or "see the error above")
+
+
+def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements
+                       ) -> list[CheckResult]:
+    """Run every Proxmox check in a fixed order; stop after the first if the API is unusable."""
+    req = requirements
+    try:
+        version = client.version()
+    except ProxmoxError as err:
+        return [CheckResult("api-access", "fail", err.problem, err.hint)]
+    release = str(version.get("release") or version.get("version") or "0")
+    major = int(release.split(".", 1)[0]) if release.split(".", 1)[0].isdigit() else 0
+    access = f"PVE {version.get('version', release)} at {client.url}, token {client.token_id}"
+    if client.endpoint.suffix_stripped:
+        results = [CheckResult("api-access", "warn", f"{access}; the URL ended in /api2/json",
+                               f"use {client.url} (CAPMOX appends /api2/json itself)")]
+    else:
+        results = [CheckResult("api-access", "pass", access)]
+    probe = _Probe(client)
+    templates: dict[str, _Template | None] = {}
+    template_results: list[CheckResult] = []
+    for pool in req.pools:
+        try:
+            t, res = _resolve_template(probe, req, pool)
+        except ProxmoxError as err:
+            t, res = None, CheckResult(f"template[{pool.name}]", "fail", err.problem, err.hint)
+        templates[pool.name] = t
+        template_results.append(res)
+    results.append(_guard("privileges",
+                          lambda: _check_privileges(probe, client, req, templates, major)))
+    results.append(_guard("nodes", lambda: _check_nodes(probe, req)))
+    results += template_results
+    results += [_check_agent(p, templates[p.name]) for p in req.pools]
+    by_storage: dict[str, list[tuple[PoolNeeds, tuple[str, ...]]]] = {}
+    for p in req.pools:
+        t = templates[p.name]
+        sid = p.storage or (t.disk_storages[0] if t and t.disk_storages else None)
+        if sid is None:
+            results.append(CheckResult(f"storage[{p.name}]", "warn",
+                                       "not checked: no storage set and the template disk "
+                                       "is unknown", "set the pool's storage"))
+            continue
+        by_storage.setdefault(sid, []).append((p, _pool_nodes(probe, req, p, t)))
+    for sid, users in by_storage.items():
+        results.append(_guard(f"storage[{sid}]", partial(_check_storage, probe, sid, users)))
+    by_bridge: dict[str, list[str]] = {}
+    for p in req.pools:
+        for net in p.networks:
+            by_bridge.setdefault(net.bridge, []).extend(
+                _pool_nodes(probe, req, p, templates[p.name]))
+    for bridge, nodes in by_bridge.items():
+        results.append(_guard(f"bridge[{bridge}]", partial(
+            _check_bridge, probe, bridge, tuple(dict.fromkeys(nodes)))))
+    for poolid in dict.fromkeys(p.resource_pool for p in req.pools if p.resource_pool):
+        assert poolid is not None
+        results.append(_guard(f"resource-pool[{poolid}]",
+                              partial(_check_resource_pool, probe, poolid)))
+    results.append(_guard("capacity", lambda: _check_capacity(probe, req, templates)))
+    results.append(_check_addresses(req))
+    return results
