@@ -27,10 +27,18 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         {"cluster": {"controlPlane": {"replcas": 3}}},
         ["cluster.controlPlane.replcas: unknown key; did you mean 'cluster.controlPlane.replicas'?"],
     ),
-    ("unknown pool key", pool(numCorez=2), ["nodePools[0].numCorez: unknown key; did you mean 'nodePools[0].numCores'?"]),
+    (
+        "unknown pool key",
+        pool(numCorez=2),
+        ["nodePools[0].numCorez: unknown key; did you mean 'nodePools[0].numCores'?"],
+    ),
     ("unknown key, no suggestion", pool(zzzz=1), ["nodePools[0].zzzz: unknown key"]),
     ("wrong type int", pool(replicas="three"), ["nodePools[0].replicas: expected an integer, got 'three'"]),
-    ("wrong type bool", {"ipamProvider": {"enabled": "perhaps"}}, ["ipamProvider.enabled: expected true or false, got 'perhaps'"]),
+    (
+        "wrong type bool",
+        {"ipamProvider": {"enabled": "perhaps"}},
+        ["ipamProvider.enabled: expected true or false, got 'perhaps'"],
+    ),
     ("wrong type list", {"cluster": {"dnsServers": "8.8.8.8"}}, ["cluster.dnsServers: expected a list, got '8.8.8.8'"]),
     (
         "enum",
@@ -53,7 +61,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
             "letters, digits and '-', starting and ending with a letter or digit)"
         ],
     ),
-    ("version", {"cluster": {"version": "1.31.4"}}, ["cluster.version: expected a Kubernetes version such as v1.31.4, got '1.31.4'"]),
+    (
+        "version",
+        {"cluster": {"version": "1.31.4"}},
+        ["cluster.version: expected a Kubernetes version such as v1.31.4, got '1.31.4'"],
+    ),
     (
         "alias conflict version",
         {"cluster": {"version": "v1.31.4", "controlPlane": {"version": "v1.32.0"}}},
@@ -85,7 +97,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         pool(replicas=9, autoscaling={"enabled": True, "minSize": 1, "maxSize": 3}),
         ["nodePools[0].replicas: 9 is outside the autoscaling range [1, 3]"],
     ),
-    ("memory multiple of 8", pool(memoryMiB=1001), ["nodePools[0].memoryMiB: expected a positive multiple of 8, got 1001"]),
+    (
+        "memory multiple of 8",
+        pool(memoryMiB=1001),
+        ["nodePools[0].memoryMiB: expected a positive multiple of 8, got 1001"],
+    ),
     ("memory positive", pool(memoryMiB=0), ["nodePools[0].memoryMiB: expected a positive multiple of 8, got 0"]),
     (
         "disk size",
@@ -125,7 +141,13 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "overlapping node pools",
-        pool(network={"additionalDevices": [{"bridge": "vmbr1", "ipv4": {"ranges": ["192.168.100.50-192.168.100.60"], "prefix": 24}}]}),
+        pool(
+            network={
+                "additionalDevices": [
+                    {"bridge": "vmbr1", "ipv4": {"ranges": ["192.168.100.50-192.168.100.60"], "prefix": 24}}
+                ]
+            }
+        ),
         [
             "ipamProvider.ranges: range '192.168.100.10-192.168.100.250' overlaps "
             "nodePools[0].network.additionalDevices[0].ipv4.ranges range '192.168.100.50-192.168.100.60'; "
@@ -186,7 +208,14 @@ def test_rule_message(config: dict[str, Any], expected: list[str]) -> None:
 
 
 def test_all_problems_at_once() -> None:
-    found = problems({"nodePools": [{"name": "a", "memoryMiB": 1001}, {"name": "a", "rollout": {"maxSurge": 0, "maxUnavailable": 0}}]})
+    found = problems(
+        {
+            "nodePools": [
+                {"name": "a", "memoryMiB": 1001},
+                {"name": "a", "rollout": {"maxSurge": 0, "maxUnavailable": 0}},
+            ]
+        }
+    )
     assert found == [
         "nodePools[0].memoryMiB: expected a positive multiple of 8, got 1001",
         "nodePools[1].name: 'a' is already the name of nodePools[0]",
@@ -247,7 +276,9 @@ def test_long_release_name_reports_every_overlong_name() -> None:
 
 
 def test_chart_string_numbers_accepted() -> None:
-    loaded = validate_config({"ipamProvider": {"prefix": "24"}, **pool(autoscaling={"minSize": "1", "maxSize": "6"})}, release_name="d")
+    loaded = validate_config(
+        {"ipamProvider": {"prefix": "24"}, **pool(autoscaling={"minSize": "1", "maxSize": "6"})}, release_name="d"
+    )
     assert loaded.values.ipam_provider is not None and loaded.values.ipam_provider.prefix == 24
 
 

@@ -27,8 +27,10 @@ def _tree(parser: argparse.ArgumentParser) -> dict[str, list[str]]:
                 for name, child in action.choices.items():
                     words.append(name)
                     walk(child, f"{path} {name}".strip())
-            else:
+            elif action.option_strings:
                 words.extend(o for o in action.option_strings if o.startswith("--"))
+            elif action.choices:
+                words.extend(str(c) for c in action.choices)
         out[path] = sorted(set(words))
 
     walk(parser, "")

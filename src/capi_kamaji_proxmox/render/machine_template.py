@@ -91,7 +91,7 @@ def _network_v1alpha2(ctx: RenderContext, devices: list[dict[str, Any]]) -> dict
     return {"networkDevices": out, "zone": zone}
 
 
-def _network_v1alpha1(ctx: RenderContext, devices: list[dict[str, Any]]) -> dict[str, Any]:
+def _network_v1alpha1(ctx: RenderContext, devices: list[dict[str, Any]], pool_index: int) -> dict[str, Any]:
     first, rest = devices[0], devices[1:]
     default = {k: first.get(k) for k in ("bridge", "model", "dnsServers", "vlan", "mtu")}
     if first.get("addresses") == "ipam":
@@ -99,6 +99,14 @@ def _network_v1alpha1(ctx: RenderContext, devices: list[dict[str, Any]]) -> dict
         default["ipv4PoolRef"] = _pool_ref(naming.ip_pool(ctx.cluster))
     extra = []
     for dev in rest:
+        if not dev.get("ipPool"):
+            # The v1alpha1 schema requires a pool reference on every additional device.
+            raise ValuesError(
+                [
+                    f"nodePools[{pool_index}].network.additionalDevices[{int(dev['name'][3:]) - 1}].ipv4: required with "
+                    "CAPMOX v1alpha1 (each additional device needs its own address pool there)"
+                ]
+            )
         item = {k: dev.get(k) for k in ("name", "bridge", "model", "dnsServers", "vlan", "mtu")}
         if dev.get("ipPool"):
             item["ipv4PoolRef"] = _pool_ref(dev["ipPool"])
@@ -124,7 +132,7 @@ def render(ctx: RenderContext, pool: NodePool) -> dict[str, Any]:
             )
         if selector:
             selector.pop("matchPolicy", None)
-        spec["network"] = _network_v1alpha1(ctx, devices)
+        spec["network"] = _network_v1alpha1(ctx, devices, ctx.pools.index(pool))
     return prune(
         {
             "apiVersion": ctx.apis.api_version("ProxmoxMachineTemplate"),

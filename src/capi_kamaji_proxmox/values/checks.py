@@ -210,6 +210,11 @@ def _pool_checks(i: int, pool: NodePool, problems: list[str], warnings: list[str
             problems.append(f"{key}.{field}: expected 1 (inherit from the bridge) or 1280..65520, got {mtu}")
 
 
+def _opted_out(pool: NodePool) -> bool:
+    net = pool.network
+    return bool(net and net.addresses_from_pools and net.addresses_from_pools.enabled is False)
+
+
 def _address_pools(values: Values, problems: list[str]) -> list[tuple[str, list[IPRange]]]:
     """Every pool that hands out node addresses, as (values key, ranges)."""
     out: list[tuple[str, list[IPRange]]] = []
@@ -218,8 +223,11 @@ def _address_pools(values: Values, problems: list[str]) -> list[tuple[str, list[
         assert values.ipam_provider is not None
         out.append(("ipamProvider.ranges", _ipam_ranges(values.ipam_provider, problems)))
         if cluster.ipv4_config is not None:
-            # Still rendered on the ProxmoxCluster (the provider requires an IP config).
-            _cluster_ranges(cluster.ipv4_config, problems)
+            # Still rendered on the ProxmoxCluster (the provider requires an IP config); it hands out
+            # node addresses too when a pool opts out of the IPAM range.
+            ranges = _cluster_ranges(cluster.ipv4_config, problems)
+            if any(_opted_out(p) for p in values.node_pools or []):
+                out.append(("cluster.ipv4Config.addresses", ranges))
     elif cluster.ipv4_config is None:
         problems.append("cluster.ipv4Config: required when ipamProvider is disabled (nodes need addresses)")
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import types
 import typing
@@ -133,12 +134,19 @@ def _default_pools(merged: dict[str, Any]) -> None:
     pools = merged.get("nodePools")
     if not isinstance(pools, list):
         return
+    cluster = merged.get("cluster") if isinstance(merged.get("cluster"), dict) else {}
     out: list[Any] = []
     for entry in pools:
         if not isinstance(entry, dict):
             out.append(entry)
             continue
         base = pool_defaults()
+        # Placement and name servers follow the cluster's unless the pool sets its own (with the
+        # chart's defaults both are the same, so chart values render as the chart rendered them).
+        if "allowedNodes" in cluster:
+            base["allowedNodes"] = copy.deepcopy(cluster["allowedNodes"])
+        if "dnsServers" in cluster:
+            base["network"]["dnsServers"] = copy.deepcopy(cluster["dnsServers"])
         if entry.get("templateSelector") is not None and not any(k in entry for k in TEMPLATE_ID_KEYS):
             for key in TEMPLATE_ID_KEYS:
                 base.pop(key)
@@ -289,8 +297,6 @@ def load_values(
 def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValues:
     """Validate an already merged user layer (also what a stored release's config is)."""
     problems: list[str] = []
-    import copy
-
     user = _resolve_aliases(copy.deepcopy(config), problems)
     merged = coalesce(default_values(), user)
     if isinstance(user.get("nodePools"), list):

@@ -31,11 +31,23 @@ def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any] | Non
     return None
 
 
+# The chart writes these numbers as strings ("24", "1"); the tool accepts both, so must the schema.
+NUMERIC_STRINGS = {"IPAMProvider": ["prefix"], "Autoscaling": ["minSize", "maxSize"]}
+
+
+def _allow_numeric_strings(defs: dict[str, Any]) -> None:
+    for model, keys in NUMERIC_STRINGS.items():
+        for key in keys:
+            prop = defs[model]["properties"][key]
+            prop.setdefault("anyOf", []).insert(1, {"type": "string", "pattern": "^[0-9]+$"})
+
+
 def values_schema() -> dict[str, Any]:
     schema = Values.model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "capi-kamaji-proxmox values"
     defs = schema.get("$defs", {})
+    _allow_numeric_strings(defs)
     top = {k: v for k, v in DEFAULTS.items() if k != "nodePools"}
     _fill_defaults(schema, defs, top)
     if "NodePool" in defs:
