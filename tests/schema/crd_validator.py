@@ -771,6 +771,8 @@ class _Run:
                 value[k] = self.walk(child, v, _join(path, k))
             elif addl is not None:
                 value[k] = self.walk(addl, v, f"{path}[{k}]")
+        if node.root and "metadata" not in value:
+            self._check_metadata(None, "metadata", True, None)
         # 5. object constraints
         for k in node.required:
             if k not in value:

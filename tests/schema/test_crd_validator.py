@@ -391,6 +391,8 @@ def test_metadata_checks(current: CRDSet) -> None:
     errors = current.validate(obj)
     assert errors[0] == "metadata.name: Required value: name or generateName is required"
     assert "rules (x-kubernetes-validations) were not checked" in errors[1]  # Required blocks CEL
+    del obj["metadata"]
+    assert current.validate(obj)[0] == "metadata.name: Required value: name or generateName is required"
     obj["metadata"] = {"generateName": "x-"}
     assert current.validate(obj) == []
     obj["metadata"] = {"name": "a" * 254}
