@@ -13,11 +13,13 @@ import re
 import socket
 import ssl
 import urllib.parse
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 from proxmoxer import ProxmoxAPI, ResourceException  # type: ignore[import-untyped]
 
 __all__ = [
@@ -277,7 +279,10 @@ class ProxmoxClient:
         rel = "/" + path.strip("/")
         log.debug("GET %s params=%s", rel, clean)
         try:
-            return self._api.get(rel.lstrip("/"), **clean)
+            with warnings.catch_warnings():
+                if self.insecure:  # the caller warns once; urllib3 would warn per request
+                    warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+                return self._api.get(rel.lstrip("/"), **clean)
         except ResourceException as err:
             raise self._api_error("GET", rel, err) from None
         except requests.exceptions.RequestException as err:
