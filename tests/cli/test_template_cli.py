@@ -174,3 +174,21 @@ def test_completion_bash_completes_commands_and_flags() -> None:
 def test_unknown_command_is_a_usage_error() -> None:
     result = cli("frobnicate")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_readme_values_reference_in_sync() -> None:
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("<!-- values-reference:start -->\n") + len("<!-- values-reference:start -->\n")
+    end = readme.index("<!-- values-reference:end -->")
+    assert readme[start:end] == cli("values", "reference").stdout, "regenerate with `values reference`"
+
+
+def test_readme_starts_with_the_two_setup_commands() -> None:
+    readme = (REPO / "README.md").read_text().splitlines()
+    block = readme[readme.index("```sh") + 1 : readme.index("```", readme.index("```sh") + 1)]
+    assert block == [
+        "pip install -e . && capi-kamaji-proxmox template demo -f examples/chart-defaults.yaml",
+        "pip install -e '.[test]' && python -m pytest",
+    ]
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "python -m pytest" in ci and "pip install -e '.[test]'" in ci

@@ -7,7 +7,7 @@ import json
 import sys
 
 from capi_kamaji_proxmox.cli import common
-from capi_kamaji_proxmox.values.docs import commented_defaults
+from capi_kamaji_proxmox.values.docs import commented_defaults, reference_table
 from capi_kamaji_proxmox.values.schema import values_schema
 
 
@@ -18,11 +18,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Print the default values as a commented YAML file (show), or a "
         "JSON Schema of the values for editors and CI (schema).",
     )
-    vs = p.add_subparsers(dest="values_cmd", metavar="{show,schema}", required=True)
+    vs = p.add_subparsers(dest="values_cmd", metavar="{show,schema,reference}", required=True)
     show = vs.add_parser("show", help="print the default values, commented")
     show.set_defaults(func=run_show)
     schema = vs.add_parser("schema", help="print the JSON Schema of the values")
     schema.set_defaults(func=run_schema)
+    ref = vs.add_parser("reference", help="print the values reference as a Markdown table")
+    ref.set_defaults(func=run_reference)
 
     lint = sub.add_parser(
         "lint",
@@ -48,6 +50,11 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_schema(args: argparse.Namespace) -> int:
     sys.stdout.write(json.dumps(values_schema(), indent=2, sort_keys=True) + "\n")
+    return common.EXIT_OK
+
+
+def run_reference(args: argparse.Namespace) -> int:
+    sys.stdout.write(reference_table())
     return common.EXIT_OK
 
 

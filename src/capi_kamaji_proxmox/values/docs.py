@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -31,6 +32,8 @@ def _optional_keys(path: tuple[str | int, ...], present: dict[str, Any]) -> list
 
 
 def _scalar(value: Any) -> str:
+    if isinstance(value, str) and "\n" in value:
+        return json.dumps(value)
     return yaml.safe_dump(value, default_flow_style=True, width=1000).strip().removesuffix("...").strip()
 
 
@@ -75,3 +78,65 @@ def commented_defaults() -> str:
 
 def model_for(path: tuple[str | int, ...]) -> type[BaseModel] | None:
     return _model_at(path)
+
+
+# --------------------------------------------------------------------------- reference table
+
+
+def _type_name(annotation: Any) -> str:
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_type_name(a) for a in args))
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{a}`" for a in typing.get_args(annotation))
+    if origin is list:
+        return "list"
+    if origin is dict:
+        return "map"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "object"
+    return {int: "int", str: "string", bool: "bool"}.get(annotation, str(annotation))
+
+
+def _default_at(path: list[str]) -> Any:
+    from capi_kamaji_proxmox.values.defaults import POOL_DEFAULTS
+
+    node: Any = DEFAULTS
+    if path and path[0] == "nodePools[]":
+        node, path = POOL_DEFAULTS, path[1:]
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _rows(model: type[BaseModel], prefix: list[str], rows: list[str]) -> None:
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        path = [*prefix, key]
+        from capi_kamaji_proxmox.values.load import _unwrap_models
+
+        children = _unwrap_models(info.annotation)
+        default = _default_at(path)
+        shown = "" if default is None else f"`{_scalar(default)}`"
+        desc = (info.description or "").replace("|", "\\|")
+        is_list = "list" in _type_name(info.annotation)
+        if children and not (isinstance(default, dict) and not default and not is_list):
+            rows.append(f"| `{'.'.join(path)}` | {_type_name(info.annotation)} |  | {desc} |")
+            _rows(children[0], [*path[:-1], key + "[]"] if is_list else path, rows)
+        else:
+            rows.append(f"| `{'.'.join(path)}` | {_type_name(info.annotation)} | {shown} | {desc} |")
+
+
+def reference_table() -> str:
+    """The README's values reference, generated from the model so it cannot drift."""
+    rows = ["| key | type | default | description |", "|---|---|---|---|"]
+    _rows(Values, [], rows)
+    return "\n".join(rows) + "\n"

@@ -230,8 +230,8 @@ class ClusterValues(Model):
 class Autoscaling(Model):
     enabled: bool | None = Field(None, description="Let the cluster autoscaler own replicas.")
     labels: dict[str, str] | None = Field(None, description="Autoscaler discovery labels.")
-    min_size: int | None = Field(None, ge=0)
-    max_size: int | None = Field(None, ge=0)
+    min_size: int | None = Field(None, ge=0, description="Smallest size; 0 allows scale from zero.")
+    max_size: int | None = Field(None, ge=0, description="Largest size.")
 
 
 class TemplateSelector(Model):
@@ -262,18 +262,22 @@ class ExtraDevice(Model):
 
 
 class PoolNetwork(Model):
-    bridge: NonEmpty | None = None
-    model: Literal["e1000", "virtio", "rtl8139", "vmxnet3"] | None = None
-    dns_servers: list[NonEmpty] | None = None
-    addresses_from_pools: AddressesFromPools | None = None
-    vlan: int | None = Field(None, ge=1, le=4094)
-    mtu: int | None = None
+    bridge: NonEmpty | None = Field(None, description="Bridge of the first NIC (net0).")
+    model: Literal["e1000", "virtio", "rtl8139", "vmxnet3"] | None = Field(None, description="NIC model.")
+    dns_servers: list[NonEmpty] | None = Field(
+        None, description="Name servers of the nodes; default cluster.dnsServers."
+    )
+    addresses_from_pools: AddressesFromPools | None = Field(
+        None, description="Take net0's address from the ipamProvider range (else from cluster.ipv4Config)."
+    )
+    vlan: int | None = Field(None, ge=1, le=4094, description="VLAN tag of net0.")
+    mtu: int | None = Field(None, description="MTU of net0: 1 (the bridge's) or 1280..65520.")
     additional_devices: list[ExtraDevice] | None = Field(None, description="Extra NICs.")
 
 
 class BootVolume(Model):
-    disk: NonEmpty | None = None
-    size_gb: int | None = Field(None, ge=5)
+    disk: NonEmpty | None = Field(None, description="Boot disk device, e.g. scsi0.")
+    size_gb: int | None = Field(None, ge=5, description="Boot disk size in GiB (>= 5, >= the template's).")
 
 
 class Disks(Model):
@@ -297,9 +301,9 @@ class Taint(Model):
 
 
 class Rollout(Model):
-    max_surge: IntOrPercent | None = None
-    max_unavailable: IntOrPercent | None = None
-    delete_policy: Literal["Random", "Newest", "Oldest"] | None = None
+    max_surge: IntOrPercent | None = Field(None, description="Extra machines during a roll (n or n%).")
+    max_unavailable: IntOrPercent | None = Field(None, description="Machines that may be down during a roll.")
+    delete_policy: Literal["Random", "Newest", "Oldest"] | None = Field(None, description="Which machines go first.")
 
 
 class UnhealthyCondition(Model):
@@ -315,10 +319,12 @@ class UnhealthyCondition(Model):
 
 
 class MachineHealthCheck(Model):
-    enabled: bool | None = None
-    node_startup_timeout: Duration | None = None
-    unhealthy_conditions: list[UnhealthyCondition] | None = None
-    max_unhealthy: IntOrPercent | None = None
+    enabled: bool | None = Field(None, description="Render the MachineHealthCheck.")
+    node_startup_timeout: Duration | None = Field(None, description="Time a node may take to join (default 10m).")
+    unhealthy_conditions: list[UnhealthyCondition] | None = Field(
+        None, description="Node conditions that mark a machine unhealthy (default Ready Unknown/False for 5m)."
+    )
+    max_unhealthy: IntOrPercent | None = Field(None, description="Stop remediating above this many unhealthy.")
 
 
 class VMIDRange(Model):
@@ -347,22 +353,26 @@ class NodePool(Model):
     format: Literal["qcow2", "raw", "vmdk"] | None = Field(None, description="Disk format.")
     disks: Disks | None = None
     memory_mib: int | None = Field(None, alias="memoryMiB", description="Memory in MiB.")
-    num_cores: int | None = Field(None, ge=1)
-    num_sockets: int | None = Field(None, ge=1)
+    num_cores: int | None = Field(None, ge=1, description="Cores per socket.")
+    num_sockets: int | None = Field(None, ge=1, description="CPU sockets.")
     additional_cloud_init_files: str | None = Field(
         None, description="cloud-config written to /etc/cloud/cloud.cfg.d/99-custom.cfg."
     )
-    users: list[User] | None = None
+    users: list[User] | None = Field(None, description="cloud-init users (name, sshAuthorizedKeys, sudo, ...).")
     labels: str | dict[str, str] | None = Field(None, description='Node labels: "k=v,k2=v2" (chart form) or a map.')
     taints: str | list[Taint] | None = Field(None, description='Node taints: "k=v:Effect,..." (chart form) or a list.')
-    pre_kubeadm_commands: list[NonEmpty] | None = None
-    post_kubeadm_commands: list[NonEmpty] | None = None
-    rollout: Rollout | None = None
-    node_drain_timeout: Duration | None = None
-    machine_health_check: MachineHealthCheck | None = None
+    pre_kubeadm_commands: list[NonEmpty] | None = Field(None, description="Commands run before kubeadm join.")
+    post_kubeadm_commands: list[NonEmpty] | None = Field(None, description="Commands run after kubeadm join.")
+    rollout: Rollout | None = Field(None, description="Rolling-update policy of the pool.")
+    node_drain_timeout: Duration | None = Field(
+        None, description='How long to drain a node before deleting it ("10m" or seconds).'
+    )
+    machine_health_check: MachineHealthCheck | None = Field(
+        None, description="A MachineHealthCheck that remediates this pool's unhealthy machines."
+    )
     tags: list[Tag] | None = Field(None, description="Proxmox tags of the cloned VMs.")
-    vm_id_range: VMIDRange | None = Field(None, alias="vmIDRange")
-    checks: Checks | None = None
+    vm_id_range: VMIDRange | None = Field(None, alias="vmIDRange", description="VM ids the clones may use.")
+    checks: Checks | None = Field(None, description="Skip the cloud-init or guest-agent waits (Talos, Flatcar).")
 
 
 class Values(Model):
