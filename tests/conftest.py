@@ -52,9 +52,7 @@ def pytest_report_header(config: pytest.Config) -> str:
         return f"harness: cannot read pinned versions: {exc}"
     pinned = ", ".join(f"{k} {v}" for k, v in versions.items())
     assets = os.environ.get("KUBEBUILDER_ASSETS")
-    return f"harness: {pinned}; cache {binaries.cache_root()}" + (
-        f"; KUBEBUILDER_ASSETS={assets}" if assets else ""
-    )
+    return f"harness: {pinned}; cache {binaries.cache_root()}" + (f"; KUBEBUILDER_ASSETS={assets}" if assets else "")
 
 
 def _uncaptured_log(config: pytest.Config) -> Callable[[str], None]:
@@ -104,9 +102,7 @@ _KEPT_LOGS: list[Path] = []
 
 
 @pytest.fixture(scope="session", params=GENERATIONS)
-def mgmt_cluster(
-    request: pytest.FixtureRequest, harness_binaries: dict[str, Path]
-) -> Iterator[ControlPlane]:
+def mgmt_cluster(request: pytest.FixtureRequest, harness_binaries: dict[str, Path]) -> Iterator[ControlPlane]:
     """A running API server with every CRD of one generation Established.
 
     Parametrized by generation, session-scoped: pytest groups tests by generation, so each

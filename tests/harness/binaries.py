@@ -152,9 +152,7 @@ def build(
         return target
     go = go_binary()
     if go is None:
-        raise BinariesUnavailableError(
-            f"cannot build {name} {version}: no Go toolchain ('go') on PATH"
-        )
+        raise BinariesUnavailableError(f"cannot build {name} {version}: no Go toolchain ('go') on PATH")
     with _build_lock(root):
         if _stamp_ok(target, tool, version):  # another process built it while we waited
             return target
@@ -166,9 +164,7 @@ def build(
         cmd = [go, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp_name, tool.package]
         log(f"building {name} {version} (first run only; may take several minutes)")
         started = time.monotonic()
-        proc = subprocess.run(
-            cmd, cwd=TOOLS_DIR, env=build_env, capture_output=True, text=True, check=False
-        )
+        proc = subprocess.run(cmd, cwd=TOOLS_DIR, env=build_env, capture_output=True, text=True, check=False)
         seconds = time.monotonic() - started
         if proc.returncode != 0:
             with contextlib.suppress(OSError):
@@ -183,9 +179,7 @@ def build(
             "package": tool.package,
             "size": target.stat().st_size,
             "build_seconds": round(seconds, 1),
-            "go": subprocess.run(
-                [go, "env", "GOVERSION"], capture_output=True, text=True, check=False
-            ).stdout.strip(),
+            "go": subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False).stdout.strip(),
         }
         (target.parent / STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
         log(f"built {name} {version} in {seconds:.0f}s -> {target}")

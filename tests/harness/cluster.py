@@ -62,7 +62,7 @@ class KeyPair:
     """PEM-encoded certificate and private key."""
 
     cert_pem: bytes
-    key_pem: bytes
+    key_pem: bytes = field(repr=False)
 
 
 def _new_key() -> ec.EllipticCurvePrivateKey:
@@ -138,9 +138,7 @@ class CertificateAuthority:
             .not_valid_after(now + dt.timedelta(days=1))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
-                x509.ExtendedKeyUsage(
-                    [ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]
-                ),
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]),
                 critical=False,
             )
         )
@@ -328,21 +326,21 @@ class ControlPlane:
     crd_root: Path = CRD_ROOT
     install_crds: bool = True
     start_timeout: float = 120.0
-    binaries_override: dict[str, Path] | None = None
+    binaries_override: dict[str, Path] | None = field(default=None, repr=False)
     workdir: Path = field(init=False)
     server: str = field(init=False, default="")
     kubeconfig: Path = field(init=False)
     log_path: Path = field(init=False)
     etcd_log_path: Path = field(init=False)
     pids: dict[str, int] = field(init=False, default_factory=dict)
-    start_times: dict[str, str] = field(init=False, default_factory=dict)
-    timings: dict[str, float] = field(init=False, default_factory=dict)
-    _procs: dict[str, subprocess.Popen[bytes]] = field(init=False, default_factory=dict)
-    _ca: CertificateAuthority = field(init=False)
+    start_times: dict[str, str] = field(init=False, default_factory=dict, repr=False)
+    timings: dict[str, float] = field(init=False, default_factory=dict, repr=False)
+    _procs: dict[str, subprocess.Popen[bytes]] = field(init=False, default_factory=dict, repr=False)
+    _ca: CertificateAuthority = field(init=False, repr=False)
     etcd_url: str = field(init=False, default="")
-    crd_names: list[str] = field(init=False, default_factory=list)
-    _client: KubeClient | None = field(init=False, default=None)
-    _admin: KeyPair = field(init=False)
+    crd_names: list[str] = field(init=False, default_factory=list, repr=False)
+    _client: KubeClient | None = field(init=False, default=None, repr=False)
+    _admin: KeyPair = field(init=False, repr=False)
     _stopped: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
@@ -376,9 +374,7 @@ class ControlPlane:
         """Start etcd and kube-apiserver, install CRDs, create the test namespace."""
         t0 = time.monotonic()
         reap_stale_workdirs()
-        bins = self.binaries_override or {
-            n: binaries.resolve(n) for n in ("etcd", "kube-apiserver")
-        }
+        bins = self.binaries_override or {n: binaries.resolve(n) for n in ("etcd", "kube-apiserver")}
         self.timings["binaries"] = time.monotonic() - t0
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{self.generation}-"))
         me = os.getpid()
@@ -507,6 +503,8 @@ class ControlPlane:
             ],
             self.etcd_log_path,
         )
+        probe = requests.Session()
+        probe.trust_env = False  # never route loopback through an HTTP(S)_PROXY
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -515,7 +513,7 @@ class ControlPlane:
                     raise _PortClash(tail)
                 raise HarnessError(f"etcd exited with {proc.returncode}:\n{tail}")
             with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.etcd_url}/health", timeout=1).status_code == 200:
+                if probe.get(f"{self.etcd_url}/health", timeout=1).status_code == 200:
                     return
             time.sleep(0.1)
         raise HarnessError(f"etcd not healthy after 30s:\n{_tail(self.etcd_log_path)}")
@@ -558,6 +556,7 @@ class ControlPlane:
         )
         deadline = time.monotonic() + self.start_timeout
         session = requests.Session()
+        session.trust_env = False  # REQUESTS_CA_BUNDLE would silently replace our CA
         session.verify = str(pki / "ca.crt")
         last = ""
         while time.monotonic() < deadline:
@@ -575,8 +574,7 @@ class ControlPlane:
                 last = str(exc)
             time.sleep(0.2)
         raise HarnessError(
-            f"kube-apiserver not ready after {self.start_timeout:.0f}s; last /readyz: {last}\n"
-            f"{_tail(self.log_path)}"
+            f"kube-apiserver not ready after {self.start_timeout:.0f}s; last /readyz: {last}\n{_tail(self.log_path)}"
         )
 
     def _install_crds(self) -> None:
@@ -602,12 +600,8 @@ class ControlPlane:
         pending = set(names)
         while pending and time.monotonic() < deadline:
             for name in sorted(pending):
-                crd = self.client.get(
-                    f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
-                )
-                conds = {
-                    c["type"]: c["status"] for c in crd.get("status", {}).get("conditions", [])
-                }
+                crd = self.client.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
+                conds = {c["type"]: c["status"] for c in crd.get("status", {}).get("conditions", [])}
                 if conds.get("Established") == "True":
                     pending.discard(name)
             if pending:

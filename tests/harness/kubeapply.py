@@ -31,9 +31,7 @@ class KubeAPIError(RuntimeError):
         self.message = message
         self.body = body
         self.what = what
-        super().__init__(
-            f"{what}: HTTP {status}: {message}" if what else f"HTTP {status}: {message}"
-        )
+        super().__init__(f"{what}: HTTP {status}: {message}" if what else f"HTTP {status}: {message}")
 
 
 @dataclass(frozen=True)
@@ -68,6 +66,8 @@ class KubeClient:
     _discovery: dict[str, dict[str, APIResource]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        # trust_env off: REQUESTS_CA_BUNDLE/proxy variables would otherwise override our CA.
+        self._session.trust_env = False
         self._session.verify = self.ca_file
         self._session.cert = (self.cert_file, self.key_file)
 
@@ -114,6 +114,7 @@ class KubeClient:
     ) -> Any:
         """Send one request; return parsed JSON, raise KubeAPIError on an unexpected status."""
         kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("verify", self.ca_file)
         resp = self._session.request(method, self.server + path, **kwargs)
         if resp.status_code >= 300 and resp.status_code not in set(ok):
             try:

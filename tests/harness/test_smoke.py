@@ -59,31 +59,31 @@ def test_valid_object_is_accepted_and_defaulted(mgmt_cluster: ControlPlane, name
     assert stored["metadata"]["namespace"] == namespace
     assert stored["spec"]["template"]["spec"]["numCores"] == 2
     if mgmt_cluster.generation == "current":  # schema default filled in by the server
-        assert (
-            stored["spec"]["template"]["spec"]["network"]["networkDevices"][0]["model"] == "virtio"
-        )
+        assert stored["spec"]["template"]["spec"]["network"]["networkDevices"][0]["model"] == "virtio"
 
 
-def test_unknown_field_is_rejected_by_strict_ssa(
-    mgmt_cluster: ControlPlane, namespace: str
-) -> None:
+def test_unknown_field_is_rejected_by_strict_ssa(mgmt_cluster: ControlPlane, namespace: str) -> None:
     obj = machine_template(mgmt_cluster.generation, "typo", numCorez=4)
     with pytest.raises(KubeAPIError) as err:
         apply_manifests(mgmt_cluster.kubeconfig, [obj], namespace, strict=True)
-    assert err.value.status == 400
+    # kube-apiserver answers an SSA *create* that fails typed decoding with HTTP 500
+    # ("failed to create typed patch object ..."); what matters is that it rejects it.
+    assert err.value.status in (400, 422, 500)
     assert ".spec.template.spec.numCorez: field not declared in schema" in err.value.message
-    # Without strict validation the same object is accepted and the field silently pruned.
-    (stored,) = apply_manifests(mgmt_cluster.kubeconfig, [obj], namespace, strict=False)
-    assert "numCorez" not in stored["spec"]["template"]["spec"]
+    client = KubeClient.from_kubeconfig(mgmt_cluster.kubeconfig)
+    assert client.get_object(obj["apiVersion"], obj["kind"], "typo", namespace) is None
+    # The same object with the field spelled right is accepted: the typo was the problem.
+    fixed = machine_template(mgmt_cluster.generation, "typo", numCores=4)
+    (stored,) = apply_manifests(mgmt_cluster.kubeconfig, [fixed], namespace, strict=True)
+    assert stored["spec"]["template"]["spec"]["numCores"] == 4
 
 
 def test_wrong_type_is_rejected(mgmt_cluster: ControlPlane, namespace: str) -> None:
     obj = machine_template(mgmt_cluster.generation, "badtype", numCores="four")
     with pytest.raises(KubeAPIError) as err:
         apply_manifests(mgmt_cluster.kubeconfig, [obj], namespace)
-    assert err.value.status in (400, 422)
-    assert "numCores" in err.value.message
-    assert "must be of type integer" in err.value.message
+    assert err.value.status in (400, 422, 500)
+    assert ".spec.template.spec.numCores: expected numeric (int or float), got string" in err.value.message
     client = KubeClient.from_kubeconfig(mgmt_cluster.kubeconfig)
     assert client.get_object(obj["apiVersion"], obj["kind"], "badtype", namespace) is None
 
@@ -137,9 +137,7 @@ def test_helm_install_list_uninstall(
 
     helm("install", "smoke", str(chart), "--set", "greeting=hi")
     releases = json.loads(helm("list", "--output", "json"))
-    assert [(r["name"], r["status"], r["chart"]) for r in releases] == [
-        ("smoke", "deployed", "tiny-0.1.0")
-    ]
+    assert [(r["name"], r["status"], r["chart"]) for r in releases] == [("smoke", "deployed", "tiny-0.1.0")]
     cm = mgmt_cluster.client.get_object("v1", "ConfigMap", "smoke-cm", namespace)
     assert cm is not None and cm["data"] == {"greeting": "hi"}
 
@@ -151,9 +149,7 @@ def test_helm_install_list_uninstall(
 # -- cleanup: the harness must leave no etcd/kube-apiserver behind ------------------------------
 
 
-def _start_harness_subprocess() -> tuple[
-    subprocess.Popen[str], dict[str, int], dict[str, str], Path
-]:
+def _start_harness_subprocess() -> tuple[subprocess.Popen[str], dict[str, int], dict[str, str], Path]:
     """Run ``python -m tests.harness`` and wait for READY; return its PIDs and workdir."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.harness", "--generation", "current"],
@@ -183,10 +179,7 @@ def _start_harness_subprocess() -> tuple[
         proc.kill()
     assert lines and lines[-1].strip() == "READY", "harness did not get ready:\n" + "".join(lines)
     assert set(pids) == {"etcd", "kube-apiserver"}
-    starts = {
-        n: Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[19]
-        for n, p in pids.items()
-    }
+    starts = {n: Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[19] for n, p in pids.items()}
     for name, pid in pids.items():
         assert process_alive(pid, starts[name]), f"{name} ({pid}) not running while READY"
     return proc, pids, starts, Path(kubeconfig).parent
@@ -202,9 +195,7 @@ def _wait_gone(pids: dict[str, int], starts: dict[str, str], timeout: float = 20
     return alive
 
 
-@pytest.mark.parametrize(
-    "sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name
-)
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
 def test_harness_process_leaves_nothing_behind(harness_binaries: dict[str, Path], sig: int) -> None:
     proc, pids, starts, workdir = _start_harness_subprocess()
     try:
