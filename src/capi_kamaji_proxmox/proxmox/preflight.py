@@ -220,7 +220,7 @@ def _resolve_template(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds
             t.disk_storages = _disk_storages(t.config)
         except ProxmoxError:
             t.config = None
-        how = f'tags "{want}" (matchPolicy {pool.match_policy})'
+        how = f'tags "{want}", matchPolicy {pool.match_policy}'
     problems: list[str] = []
     fixes: list[str] = []
     nodes = _safe(probe.nodes, {})
@@ -312,32 +312,32 @@ def _check_storage(probe: _Probe, sid: str, users: list[tuple[PoolNeeds, tuple[s
     name = f"storage[{sid}]"
     nodes = tuple(dict.fromkeys(n for _, ns in users for n in ns))
     need = sum(p.disk_gb * GIB * p.max_vms for p, _ in users)
-    problems: list[str] = []
+    problems: dict[str, list[str]] = {}  # problem -> nodes
     avail: dict[str, int] = {}
     shared = False
     for node in nodes:
         try:
             entry = probe.storages(node).get(sid)
         except ProxmoxError as err:
-            problems.append(f"cannot list storage on {node}: {err.problem}")
+            problems.setdefault(f"cannot be listed ({err.problem}) on", []).append(node)
             continue
         if entry is None:
-            problems.append(f"not visible on {node}")
+            problems.setdefault("not visible on", []).append(node)
             continue
         shared = shared or _truthy(entry.get("shared", 0))
         content = str(entry.get("content", "")).split(",")
         if not _truthy(entry.get("enabled", 0)):
-            problems.append(f"disabled on {node}")
+            problems.setdefault("disabled on", []).append(node)
         elif not _truthy(entry.get("active", 0)):
-            problems.append(f"not active on {node}")
+            problems.setdefault("not active on", []).append(node)
         elif "images" not in content:
-            problems.append(f"does not hold disk images on {node} (content: "
-                            f"{entry.get('content')})")
+            problems.setdefault(f"does not hold disk images (content: {entry.get('content')}) "
+                                "on", []).append(node)
         else:
             avail[node] = int(entry.get("avail", 0))
     if problems:
         return CheckResult(
-            name, "fail", "; ".join(problems),
+            name, "fail", "; ".join(f"{k} {', '.join(v)}" for k, v in problems.items()),
             f"enable {sid} with content 'images' on {', '.join(nodes)}, or pick another "
             f"storage; the token needs Datastore.AllocateSpace on /storage/{sid} to see it")
     have = max(avail.values(), default=0) if shared else sum(avail.values())
@@ -356,7 +356,6 @@ def _check_bridge(probe: _Probe, bridge: str, nodes: tuple[str, ...]) -> CheckRe
     name = f"bridge[{bridge}]"
     missing: list[str] = []
     down: list[str] = []
-    blind = False
     for node in nodes:
         try:
             seen = probe.bridges(node)
@@ -365,7 +364,6 @@ def _check_bridge(probe: _Probe, bridge: str, nodes: tuple[str, ...]) -> CheckRe
             continue
         if bridge not in seen:
             missing.append(node)
-            blind = blind or not seen
         elif not _truthy(seen[bridge].get("active", 0)):
             down.append(node)
     if not missing and not down:
@@ -376,6 +374,8 @@ def _check_bridge(probe: _Probe, bridge: str, nodes: tuple[str, ...]) -> CheckRe
     if down:
         problems.append(f"not active on {', '.join(down)}")
     fix = f"create {bridge} on every allowed node (System > Network) and apply the config"
+    path = f"/sdn/zones/localnetwork/{bridge}"
+    blind = missing and not {"SDN.Use", "SDN.Audit"} & set(_safe(lambda: probe.perms(path), {}))
     if blind:
         fix = (f"grant the token SDN.Use on /sdn/zones/localnetwork/{bridge} (PVESDNUser); "
                f"without it bridges are hidden. Otherwise {fix}")
@@ -479,6 +479,9 @@ def _check_capacity(probe: _Probe, req: ProxmoxRequirements,
             total = int(status["memory"]["total"])
             guests = [g for g in probe.client.node_qemu(node) if not _truthy(g.get("template", 0))]
             guests += probe.client.node_lxc(node)
+        except ProxmoxPermissionError as err:
+            unreadable.append(f"{node} (no {' or '.join(err.privileges)} on {err.acl_path})")
+            continue
         except ProxmoxError as err:
             unreadable.append(f"{node} ({err.problem})")
             continue
