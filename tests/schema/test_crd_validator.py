@@ -8,7 +8,6 @@ for nulls, defaults, pruning, list types and CEL.
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 from typing import Any
 
