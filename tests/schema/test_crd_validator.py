@@ -557,6 +557,55 @@ def test_network_device_ranges_property(mtu: int, vlan: int) -> None:
     assert any(".mtu:" in e for e in errors) == (not mtu_ok)  # range errors do not block CEL
 
 
+# --------------------------------------------------------------------------------------------
+# Schema features the shared CRDs do not use (synthetic CRD)
+
+_WIDGET_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          apiVersion: {type: string}
+          kind: {type: string}
+          metadata: {type: object}
+          spec:
+            type: object
+            x-kubernetes-validations:
+            - rule: self.size > 0
+              messageExpression: "'size ' + string(self.size) + ' is too small'"
+            properties:
+              size: {type: integer, default: 1}
+              note: {type: string, nullable: true}
+              raw: {type: object, x-kubernetes-preserve-unknown-fields: true}
+              template:
+                type: object
+                x-kubernetes-embedded-resource: true
+                properties:
+                  spec: {type: object, properties: {x: {type: string}}}
+              choice:
+                anyOf: [{type: integer, minimum: 10}, {type: string, pattern: '^[a-z]+$'}]
+                x-kubernetes-int-or-string: true
+              stamp: {type: string, format: date-time}
+              blob: {type: string, format: byte}
+  - name: v0
+    served: false
+    storage: false
+    schema: {openAPIV3Schema: {type: object}}
+"""
+
+
+@pytest.fixture
 def widgets(tmp_path: Path) -> CRDSet:
     (tmp_path / "example.com_widgets.yaml").write_text(_WIDGET_CRD, encoding="utf-8")
     return CRDSet("synthetic", tmp_path)
