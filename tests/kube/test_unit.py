@@ -23,6 +23,7 @@ from capi_kamaji_proxmox.kube import (
     KubeClient,
     KubeConfigError,
     NotFound,
+    UnknownFieldError,
     choose_versions,
     discovery,
     resolve_config,
@@ -142,6 +143,11 @@ def test_error_types() -> None:
     e5 = error_from_response(422, _status(422, "Invalid", "Cluster.cluster.x-k8s.io bad",
                              [{"field": "spec.x", "message": "Required value"}]))  # fmt: skip
     assert isinstance(e5, Invalid) and e5.causes[0].field == "spec.x"
+    e7 = error_from_response(500, _status(500, "", "failed to create typed patch object (ns/p; /v1, "
+                             "Kind=ConfigMap): .bogus: field not declared in schema"), apply=True)  # fmt: skip
+    assert isinstance(e7, UnknownFieldError) and e7.fields == [".bogus"]
+    e8 = error_from_response(400, _status(400, "BadRequest", 'strict decoding error: unknown field "spec.x"'))
+    assert isinstance(e8, UnknownFieldError) and e8.fields == ["spec.x"]
     e6 = error_from_response(404, b"404 page not found")
     assert isinstance(e6, NotFound) and "404 page not found" in str(e6)
 
@@ -278,3 +284,21 @@ def test_counter_counts_lightkube_too(tmp_path: Path) -> None:
     assert c.counter.total == 2 and c.counter.count("GET") == 2
     c.counter.reset()
     assert c.counter.total == 0
+
+
+def test_retry_after_is_honoured(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def handler(req: httpx2.Request) -> httpx2.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            return httpx2.Response(
+                429,
+                headers={"Retry-After": "0"},
+                json={"kind": "Status", "code": 429, "message": "storage is (re)initializing"},
+            )
+        return httpx2.Response(200, json={"items": []})
+
+    c = mock_client(tmp_path, handler)
+    assert c.request("GET", "/apis/cluster.x-k8s.io/v1beta2/clusters") == {"items": []}
+    assert c.counter.total == 2

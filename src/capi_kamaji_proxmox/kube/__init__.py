@@ -25,6 +25,7 @@ from .errors import (
     KubeConfigError,
     NotFound,
     Unauthorized,
+    UnknownFieldError,
 )
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "RequestCounter",
     "ResourceInfo",
     "Unauthorized",
+    "UnknownFieldError",
     "WatchEvent",
     "apply",
     "choose_versions",

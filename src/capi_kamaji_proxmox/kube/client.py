@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -220,6 +221,19 @@ def resolve_config(
 # --------------------------------------------------------------------------- client
 
 
+def _retry_after(resp: httpx2.Response) -> float | None:
+    """Seconds to wait before retrying, if the server asked for a retry (429/5xx+Retry-After)."""
+    if resp.status_code not in (429, 500, 502, 503, 504):
+        return None
+    value = resp.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return min(max(float(value), 0.1), 5.0)
+    except ValueError:
+        return 1.0
+
+
 class KubeClient:
     """An API-server connection: raw JSON requests, typed errors, counted requests.
 
@@ -241,6 +255,7 @@ class KubeClient:
         self.config = config
         self.namespace = namespace or config.namespace
         self.field_manager = field_manager
+        self.max_retries = 5
         self.counter = counter or RequestCounter()
         self._timeout = httpx2.Timeout(timeout)
         user = config.user or User()
@@ -303,7 +318,14 @@ class KubeClient:
         if body is not None:
             content = body if isinstance(body, bytes) else json.dumps(body).encode()
             headers["Content-Type"] = content_type
-        resp = self.http.request(method, path, params=dict(params or {}), content=content, headers=headers)
+        for attempt in range(self.max_retries + 1):
+            resp = self.http.request(method, path, params=dict(params or {}), content=content, headers=headers)
+            delay = _retry_after(resp)
+            if delay is None or attempt == self.max_retries:
+                break
+            # The server promises it did not process the request (e.g. 429 "storage is
+            # (re)initializing" while a new CRD's cache warms up): retry like client-go.
+            time.sleep(delay)
         if resp.status_code >= 400:
             raise error_from_response(resp.status_code, resp.content, method=method, path=path, apply=apply)
         return resp

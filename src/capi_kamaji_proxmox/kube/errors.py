@@ -27,6 +27,7 @@ __all__ = [
     "NotFound",
     "StatusCause",
     "Unauthorized",
+    "UnknownFieldError",
     "error_from_response",
 ]
 
@@ -86,6 +87,24 @@ class ApiError(Exception):
 
 class BadRequest(ApiError):
     """400: e.g. strict field validation rejected an unknown or duplicate field."""
+
+
+_UNDECLARED_RE = re.compile(r"(\.[^\s:,]+): field not declared in schema")
+_UNKNOWN_RE = re.compile(r'unknown field "([^"]+)"')
+
+
+class UnknownFieldError(BadRequest):
+    """The object has fields the schema does not declare (strict validation).
+
+    The API server reports this for server-side apply as a 500 whose message ends in
+    ``field not declared in schema``, and for other writes as 400 ``strict decoding error:
+    unknown field``; both become this class because the cause is the same: a rendering bug.
+    """
+
+    @property
+    def fields(self) -> list[str]:
+        """Paths of the unknown fields, e.g. ``.spec.bogus`` / ``spec.bogus``."""
+        return _UNDECLARED_RE.findall(self.message) + _UNKNOWN_RE.findall(self.message)
 
 
 class Unauthorized(ApiError):
@@ -189,6 +208,8 @@ def error_from_response(code: int, body: bytes, *, method: str = "", path: str =
     details = status.get("details")
     details = details if isinstance(details, dict) else {}
     cls = _BY_CODE.get(code, ApiError)
+    if code in (400, 500) and (_UNDECLARED_RE.search(message) or _UNKNOWN_RE.search(message)):
+        cls = UnknownFieldError
     if code == 409:
         if reason == "AlreadyExists":
             cls = AlreadyExists
