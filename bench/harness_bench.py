@@ -33,20 +33,24 @@ def vm_hwm_mib(pid: int) -> float | None:
 
 
 def cold_build(fresh_gocache: bool) -> None:
-    """Build every tool into a throw-away cache (and, if asked, an empty Go build cache)."""
+    """Build every tool into a throw-away binary cache.
+
+    With ``fresh_gocache`` each tool also gets its own empty GOCACHE, so every number is a
+    true cold compile; without it the machine's Go build cache is reused (a warm rebuild).
+    """
     with tempfile.TemporaryDirectory(prefix="ckp-bench-cache-") as tmp:
-        env = dict(os.environ)
-        if fresh_gocache:
-            env["GOCACHE"] = str(Path(tmp) / "go-build")
         total = 0.0
         for name in binaries.TOOLS:
+            env = dict(os.environ)
+            if fresh_gocache:
+                env["GOCACHE"] = str(Path(tmp) / f"go-build-{name}")
             t0 = time.monotonic()
             path = binaries.build(name, root=Path(tmp) / "bin", env=env, log=lambda _m: None)
             secs = time.monotonic() - t0
             total += secs
             size = path.stat().st_size / 2**20
-            print(f"cold build {name:15s} {secs:7.1f}s  ({size:.0f} MiB)")
-        print(f"cold build total          {total:7.1f}s")
+            print(f"cold build {name:15s} {secs:7.1f}s  ({size:.0f} MiB)", flush=True)
+        print(f"cold build total          {total:7.1f}s", flush=True)
 
 
 def start_to_ready(generation: str, rounds: int) -> None:
@@ -74,9 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse flags and print the measurements."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--cold-build", action="store_true", help="time a build into a temp cache")
-    ap.add_argument(
-        "--fresh-gocache", action="store_true", help="with --cold-build: also empty GOCACHE"
-    )
+    ap.add_argument("--fresh-gocache", action="store_true", help="with --cold-build: also empty GOCACHE")
     ap.add_argument("--rounds", type=int, default=2, help="starts per generation")
     ap.add_argument("--generation", choices=GENERATIONS, action="append")
     args = ap.parse_args(argv)

@@ -292,18 +292,27 @@ def _install_exit_hooks() -> None:
             signal.signal(signal.SIGHUP, _sigterm)
 
 
-def reap_stale_workdirs(base: Path | None = None) -> list[Path]:
-    """Remove work folders whose owning process is gone (it was SIGKILLed mid-run)."""
+def reap_stale_workdirs(base: Path | None = None, keep_logs_hours: float = 24.0) -> list[Path]:
+    """Remove work folders whose owning process is gone (it was SIGKILLed mid-run).
+
+    Folders kept for their logs after a failure (no ``owner.pid`` left) are removed once
+    they are older than ``keep_logs_hours``, so /tmp does not fill up over weeks.
+    """
     base = base or Path(tempfile.gettempdir())
     removed: list[Path] = []
     for d in base.glob(f"{WORK_PREFIX}*"):
         owner = d / "owner.pid"
         try:
             pid_s, start = owner.read_text().split()
-            pid = int(pid_s)
+            stale = not process_alive(int(pid_s), start)
+        except FileNotFoundError:
+            try:
+                stale = time.time() - d.stat().st_mtime > keep_logs_hours * 3600
+            except OSError:
+                continue
         except (OSError, ValueError):
             continue
-        if not process_alive(pid, start):
+        if stale:
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d)
     return removed

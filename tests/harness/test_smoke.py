@@ -199,7 +199,10 @@ def _wait_gone(pids: dict[str, int], starts: dict[str, str], timeout: float = 20
 def test_harness_process_leaves_nothing_behind(harness_binaries: dict[str, Path], sig: int) -> None:
     proc, pids, starts, workdir = _start_harness_subprocess()
     try:
-        proc.send_signal(sig)
+        if sig == signal.SIGINT:  # like Ctrl-C: the terminal signals the whole process group
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         rc = proc.wait(60)
         left = _wait_gone(pids, starts)
         assert left == [], f"still running after {signal.Signals(sig).name}: {left} ({pids})"
