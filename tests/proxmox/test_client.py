@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import traceback
+from collections.abc import Callable
 
 import pytest
 
@@ -219,7 +220,7 @@ def test_secret_never_in_errors_reprs_or_logs(pve_sim: PVESimulator,
             good = _client(pve_sim)
             texts.append(repr(good))
             texts.append(str(good.version()))
-            calls = [
+            calls: list[Callable[[], object]] = [
                 lambda: good.vm_config("pve1", 100),  # 403
                 lambda: good.node_status("pve3"),  # 595
                 lambda: good.get("api2/json/version"),  # 501
