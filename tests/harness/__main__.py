@@ -27,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
 
     plane = ControlPlane(generation=args.generation, namespace=args.namespace)
-    plane.start()
+    try:
+        plane.start()
+    except KeyboardInterrupt:
+        print("interrupted while starting; stopped", file=sys.stderr)
+        return 130
     try:
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)

@@ -409,8 +409,11 @@ class ControlPlane:
                 self._install_crds()
             self.timings["crds_established"] = time.monotonic() - t0
             self.client.create_namespace(self.namespace)
-        except BaseException:
-            self.stop(keep_logs=True)
+        except Exception:
+            self.stop(keep_logs=True)  # a real start failure: keep logs for diagnosis
+            raise
+        except BaseException:  # Ctrl-C / SIGTERM while starting: just clean up
+            self.stop()
             raise
         self.timings["ready"] = time.monotonic() - t0
         return self
