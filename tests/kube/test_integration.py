@@ -18,7 +18,6 @@ from capi_kamaji_proxmox.kube import (
     NotFound,
     ObjectRef,
     UnknownFieldError,
-    apply,
     choose_versions,
     connect,
     delete,
@@ -26,6 +25,7 @@ from capi_kamaji_proxmox.kube import (
     list_objects,
     watch,
 )
+from capi_kamaji_proxmox.kube.apply import apply
 from tests.harness.cluster import ControlPlane
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from capi_kamaji_proxmox.kube import KubeClient, NotFound, ObjectRef, apply, connect, get
+from capi_kamaji_proxmox.kube import KubeClient, NotFound, ObjectRef, connect, get
+from capi_kamaji_proxmox.kube.apply import apply
 from capi_kamaji_proxmox.release import (
     Chart,
     ChartMetadata,

@@ -1,6 +1,9 @@
 """Thin layer over the Kubernetes API: connection, discovery, server-side apply and typed errors."""
 
-from .apply import ObjectRef, WatchEvent, apply, delete, get, list_objects, selector_string, watch
+# ``kube.apply`` stays the *module* (``from capi_kamaji_proxmox.kube import apply as kube`` then
+# ``kube.apply(...)``, ``kube.get(...)``); the apply function is also exported as server_side_apply.
+from .apply import ObjectRef, WatchEvent, delete, get, list_objects, selector_string, watch
+from .apply import apply as server_side_apply
 from .client import DEFAULT_FIELD_MANAGER, KubeClient, RequestCounter, connect, resolve_config
 from .discovery import (
     APINotServed,
@@ -53,7 +56,6 @@ __all__ = [
     "Unauthorized",
     "UnknownFieldError",
     "WatchEvent",
-    "apply",
     "choose_versions",
     "connect",
     "delete",
@@ -62,5 +64,6 @@ __all__ = [
     "list_objects",
     "resolve_config",
     "selector_string",
+    "server_side_apply",
     "watch",
 ]
