@@ -108,12 +108,15 @@ def test_create_get_history_last_deployed(store: SecretStorage, kc: KubeClient, 
     assert labels["createdAt"].isdigit()
     assert list(secret["data"]) == ["release"]
 
+    kc.counter.reset()
     got = store.get("demo", 2)
+    assert kc.counter.total == 1  # one GET per read; history/last/deployed are one LIST each
     assert got.status is Status.DEPLOYED and got.labels == {"team": "infra"}
     assert got.config == {"value": "x", "proxmox": {"url": "https://pve:8006"}}  # token never stored
     assert [r.version for r in store.history("demo")] == [1, 2]
     assert store.last("demo").version == 2
     assert store.deployed("demo").version == 2
+    assert kc.counter.total == 4
     with pytest.raises(ReleaseNotFound):
         store.get("demo", 7)
 
