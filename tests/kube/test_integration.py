@@ -98,7 +98,7 @@ def test_strict_field_validation_rejects_unknown_field(
     kc: KubeClient, mgmt_cluster: ControlPlane, namespace: str
 ) -> None:
     version = EXPECTED[mgmt_cluster.generation]["inclusterippools"]
-    pool = {
+    pool: dict[str, Any] = {
         "apiVersion": f"ipam.cluster.x-k8s.io/{version}",
         "kind": "InClusterIPPool",
         "metadata": {"name": "p"},

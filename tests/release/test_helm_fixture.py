@@ -21,7 +21,8 @@ DATA = Path(__file__).parent / "data"
 
 
 def load(v: int) -> dict[str, Any]:
-    return json.loads((DATA / f"helm-v3.22-tiny-v{v}.secret.json").read_text())
+    out: dict[str, Any] = json.loads((DATA / f"helm-v3.22-tiny-v{v}.secret.json").read_text())
+    return out
 
 
 def helm_json(secret: dict[str, Any]) -> dict[str, Any]:

@@ -333,3 +333,37 @@ def test_latest_per_release() -> None:
     assert [(r.name, r.namespace, r.version) for r in out] == [
         ("demo", "ns1", 3), ("demo", "ns2", 1), ("other", "ns1", 1),
     ]  # fmt: skip
+
+
+def test_helm_v4_shaped_record() -> None:
+    """v4 omits zero times and adds apply_method / chart modtimes; both must read and survive."""
+    rec = {
+        "name": "v4rel",
+        "info": {
+            "first_deployed": "2026-08-20T10:00:00.5+02:00",
+            "last_deployed": "2026-08-20T10:00:00.5+02:00",
+            "description": "Install complete",
+            "status": "pending-install",
+        },
+        "chart": {
+            "metadata": {"name": "c", "version": "1.0.0", "apiVersion": "v2"},
+            "lock": None,
+            "templates": None,
+            "values": None,
+            "schema": None,
+            "files": None,
+            "schemamodtime": "0001-01-01T00:00:00Z",
+        },
+        "hooks": [{"name": "h", "events": ["post-install"], "last_run": {"phase": ""}}],
+        "version": 1,
+        "namespace": "n",
+        "apply_method": "ssa",
+    }
+    r = decode(_helm_s(rec))
+    assert r.status is Status.PENDING_INSTALL and r.status.is_pending
+    assert r.info.deleted is None and r.hooks[0].last_run.started_at is None
+    assert r.chart is not None and r.chart.values == {} and r.chart.templates == []
+    out = r.to_helm()
+    assert out["apply_method"] == "ssa" and out["chart"]["schemamodtime"] == "0001-01-01T00:00:00Z"
+    assert out["info"]["first_deployed"] == "2026-08-20T10:00:00.5+02:00"
+    assert out["hooks"][0]["last_run"] == {"started_at": "", "completed_at": "", "phase": ""}
