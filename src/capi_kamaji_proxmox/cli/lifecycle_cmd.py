@@ -1,0 +1,418 @@
+"""Release verbs against a management cluster: install, upgrade, diff, rollback, uninstall, history,
+get, list. Helm's names, flags and exit codes where they exist."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from capi_kamaji_proxmox.cli import common
+from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
+from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, KubeConfigError, Unauthorized
+from capi_kamaji_proxmox.lifecycle import actions, query
+from capi_kamaji_proxmox.lifecycle import diff as diffs
+from capi_kamaji_proxmox.lifecycle.context import DEFAULT_TIMEOUT, ActionContext, Options
+from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
+from capi_kamaji_proxmox.lifecycle.plan import build_plan
+from capi_kamaji_proxmox.release.record import Release
+from capi_kamaji_proxmox.render.output import to_yaml
+from capi_kamaji_proxmox.values.load import validate_config
+from capi_kamaji_proxmox.values.merge import apply_set, merge_layers
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _duration(text: str) -> float:
+    from capi_kamaji_proxmox.values.checks import duration_seconds
+
+    try:
+        return float(text) if text.replace(".", "", 1).isdigit() else float(duration_seconds(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 300, 5m, 1h)") from None
+
+
+def _release_flags(p: argparse.ArgumentParser) -> None:
+    common.add_kube_flags(p)
+    p.add_argument("--dry-run", action="store_true", help="server-side dry run of every object; nothing is written")
+    p.add_argument("--wait", action="store_true", help="wait until the control plane and every pool are ready")
+    p.add_argument(
+        "--timeout",
+        type=_duration,
+        default=DEFAULT_TIMEOUT,
+        help="how long to wait for --wait or for uninstall (seconds or 5m; default 5m)",
+    )
+    p.add_argument("--history-max", type=int, default=10, help="keep at most this many revisions (0 = no limit)")
+
+
+@contextmanager
+def _context(args: argparse.Namespace, options: Options | None = None) -> Iterator[ActionContext]:
+    """A connected context; connection and permission problems become one-line errors."""
+    try:
+        config = resolve_config(getattr(args, "kubeconfig", None), getattr(args, "context", None))
+    except KubeConfigError as exc:
+        raise common.CLIError(str(exc)) from None
+    namespace = getattr(args, "namespace", None) or config.namespace or "default"
+    client = KubeClient(config, namespace=namespace)
+    try:
+        yield ActionContext(client=client, namespace=namespace, options=options or Options())
+    except LifecycleError as exc:
+        raise common.CLIError(str(exc), exc.exit_code) from None
+    except Forbidden as exc:
+        raise common.CLIError(f"forbidden: {exc}") from None
+    except Unauthorized as exc:
+        raise common.CLIError(f"the management cluster refused the credentials: {exc}") from None
+    except ApiError as exc:
+        raise common.CLIError(str(exc)) from None
+    except OSError as exc:
+        raise common.CLIError(f"cannot reach the management cluster at {config.cluster.server}: {exc}") from None
+    finally:
+        client.close()
+
+
+def _options(args: argparse.Namespace) -> Options:
+    return Options(
+        dry_run=getattr(args, "dry_run", False),
+        wait=getattr(args, "wait", False),
+        timeout=getattr(args, "timeout", DEFAULT_TIMEOUT),
+        force_conflicts=getattr(args, "force_conflicts", False),
+        history_max=getattr(args, "history_max", 10),
+        atomic=getattr(args, "atomic", False),
+        keep_history=getattr(args, "keep_history", False),
+        skip_preflight=getattr(args, "skip_preflight", False),
+    )
+
+
+def _user_config(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
+    """The user's layer from -f/--set/--set-string, and whether anything was given."""
+    from capi_kamaji_proxmox.values.load import read_values_file
+
+    config: dict[str, Any] = {}
+    for path in args.values:
+        config = merge_layers(config, read_values_file(path))
+    if args.set:
+        config = apply_set(config, args.set)
+    if args.set_string:
+        config = apply_set(config, args.set_string, as_string=True, flag="--set-string")
+    return config, bool(args.values or args.set or args.set_string)
+
+
+def _print_release(rec: Release, output: str, *, dry_run: bool = False) -> None:
+    data = query.summary(rec)
+    if output == "json":
+        print(json.dumps({**data, "notes": rec.info.notes}, indent=2))
+    elif output == "yaml":
+        sys.stdout.write(to_yaml({**data, "notes": rec.info.notes}))
+    else:
+        print(
+            f"NAME: {rec.name}\nNAMESPACE: {rec.namespace}\nSTATUS: {'dry run' if dry_run else rec.status.value}"
+            f"\nREVISION: {rec.version}\nDESCRIPTION: {rec.info.description}\n\nNOTES:\n{rec.info.notes}"
+        )
+
+
+def _warn(loaded_warnings: list[str]) -> None:
+    for w in loaded_warnings:
+        print(f"warning: {w}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- install / upgrade
+
+
+def run_install(args: argparse.Namespace) -> int:
+    config, _ = _user_config(args)
+    loaded = validate_config(config, release_name=args.release)
+    _warn(loaded.warnings)
+    with _context(args, _options(args)) as ctx:
+        _preflight(ctx, args, loaded)
+        rec = actions.install(ctx, args.release, loaded)
+        if ctx.options.wait and not ctx.options.dry_run:
+            _wait(ctx, args.release)
+    _print_release(rec, args.output, dry_run=args.dry_run)
+    return common.EXIT_OK
+
+
+def run_upgrade(args: argparse.Namespace) -> int:
+    user, given = _user_config(args)
+    with _context(args, _options(args)) as ctx:
+        try:
+            last = ctx.storage.last(args.release)
+        except Exception:
+            last = None
+        config = (
+            actions.upgrade_config(last, user, reuse=args.reuse_values, reset=args.reset_values, given=given)
+            if last
+            else user
+        )
+        loaded = validate_config(config, release_name=args.release)
+        _warn(loaded.warnings)
+        _preflight(ctx, args, loaded)
+        rec = actions.upgrade(ctx, args.release, loaded, install_missing=args.install)
+        if ctx.options.wait and not ctx.options.dry_run:
+            _wait(ctx, args.release)
+    _print_release(rec, args.output, dry_run=args.dry_run)
+    return common.EXIT_OK
+
+
+def _preflight(ctx: ActionContext, args: argparse.Namespace, loaded: Any) -> None:
+    """Run the doctor checks first; stop on a failure unless --skip-preflight (said in the output)."""
+    if ctx.options.skip_preflight:
+        print("warning: --skip-preflight: the management cluster and Proxmox were not checked", file=sys.stderr)
+        return
+    try:
+        from capi_kamaji_proxmox.preflight.run import run_preflight  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    results = run_preflight(
+        ctx.client,
+        ctx.namespace,
+        loaded,
+        args.release,
+        insecure=getattr(args, "insecure_skip_tls_verify", False),
+        ca_file=getattr(args, "proxmox_ca_file", None),
+    )
+    failed = [r for r in results if r.status == "fail"]
+    for r in results:
+        if r.status != "pass":
+            print(r.line(), file=sys.stderr)
+    if failed:
+        raise LifecycleError(
+            f"preflight found {len(failed)} problem(s) (listed above); fix them, or pass --skip-preflight to go ahead anyway"
+        )
+
+
+def _wait(ctx: ActionContext, name: str) -> None:
+    from capi_kamaji_proxmox.lifecycle.wait import wait_ready
+
+    wait_ready(ctx, name)
+
+
+# --------------------------------------------------------------------------- other verbs
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    user, given = _user_config(args)
+    with _context(args, _options(args)) as ctx:
+        hist = ctx.storage.history(args.release)
+        last = hist[-1] if hist else None
+        config = (
+            actions.upgrade_config(last, user, reuse=args.reuse_values, reset=args.reset_values, given=given)
+            if last
+            else user
+        )
+        loaded = validate_config(config, release_name=args.release)
+        _warn(loaded.warnings)
+        deployed = [r for r in hist if r.status.value == "deployed"]
+        plan = build_plan(ctx, args.release, loaded, previous=[last, deployed[-1] if deployed else None], impacts=True)
+        from capi_kamaji_proxmox.lifecycle.records import written_by_tool
+
+        changes = diffs.object_diffs(ctx, plan, force=bool(last and not written_by_tool(last)))
+    if args.output == "json":
+        print(json.dumps(diffs.as_data(plan, changes), indent=2))
+    elif args.output == "yaml":
+        sys.stdout.write(to_yaml(diffs.as_data(plan, changes)))
+    else:
+        sys.stdout.write(diffs.render_text(plan, changes))
+    return common.EXIT_INVALID if changes else common.EXIT_OK
+
+
+def run_rollback(args: argparse.Namespace) -> int:
+    with _context(args, _options(args)) as ctx:
+        rec = actions.rollback(ctx, args.release, args.revision)
+        if ctx.options.wait:
+            _wait(ctx, args.release)
+    print(f"Rollback was a success! Release {args.release!r} is at revision {rec.version} ({rec.info.description}).")
+    return common.EXIT_OK
+
+
+def run_uninstall(args: argparse.Namespace) -> int:
+    with _context(args, _options(args)) as ctx:
+        actions.uninstall(ctx, args.release)
+    if not args.dry_run:
+        kept = " (history kept)" if args.keep_history else ""
+        print(f"release {args.release!r} uninstalled{kept}")
+    return common.EXIT_OK
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
+    widths = [max([len(title)] + [len(str(r.get(k, ""))) for r in rows]) for title, k in columns]
+    lines = ["\t".join(t.ljust(w) for (t, _), w in zip(columns, widths, strict=True)).rstrip()]
+    for r in rows:
+        lines.append("\t".join(str(r.get(k, "")).ljust(w) for (_, k), w in zip(columns, widths, strict=True)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _emit(rows: list[dict[str, Any]], output: str, columns: list[tuple[str, str]]) -> None:
+    if output == "json":
+        print(json.dumps(rows, indent=2))
+    elif output == "yaml":
+        sys.stdout.write(to_yaml(rows))
+    else:
+        sys.stdout.write(_table(rows, columns))
+
+
+def run_history(args: argparse.Namespace) -> int:
+    with _context(args) as ctx:
+        rows = [query.summary(r) for r in query.history(ctx, args.release)][-args.max :]
+    _emit(
+        rows,
+        args.output,
+        [
+            ("REVISION", "revision"),
+            ("UPDATED", "updated"),
+            ("STATUS", "status"),
+            ("CHART", "chart"),
+            ("APP VERSION", "app_version"),
+            ("DESCRIPTION", "description"),
+        ],
+    )
+    return common.EXIT_OK
+
+
+def run_list(args: argparse.Namespace) -> int:
+    with _context(args) as ctx:
+        rows = [query.summary(r) for r in query.list_releases(ctx, all_namespaces=args.all_namespaces)]
+    _emit(
+        rows,
+        args.output,
+        [
+            ("NAME", "name"),
+            ("NAMESPACE", "namespace"),
+            ("REVISION", "revision"),
+            ("UPDATED", "updated"),
+            ("STATUS", "status"),
+            ("CHART", "chart"),
+            ("APP VERSION", "app_version"),
+        ],
+    )
+    return common.EXIT_OK
+
+
+def run_get(args: argparse.Namespace) -> int:
+    with _context(args) as ctx:
+        rec = query.get_revision(ctx, args.release, args.revision)
+    if args.what == "values":
+        data = query.values_of(rec, all_values=args.all)
+        if args.output == "json":
+            print(json.dumps(data, indent=2))
+        else:
+            sys.stdout.write(to_yaml(data) if data else "{}\n")
+    elif args.what == "manifest":
+        sys.stdout.write(rec.manifest)
+    else:
+        sys.stdout.write(rec.info.notes)
+    return common.EXIT_OK
+
+
+# --------------------------------------------------------------------------- registration
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def release_parser(name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=description)
+        p.add_argument("release", metavar="RELEASE", help="release name")
+        return p
+
+    p = release_parser(
+        "install",
+        "create a cluster (a new release)",
+        "Render the values, check the management cluster and Proxmox, apply every object "
+        "(server-side apply, strict), and record revision 1 in Helm's format.",
+    )
+    common.add_values_flags(p)
+    _release_flags(p)
+    p.add_argument("--atomic", action="store_true", help="on failure, remove what the install created")
+    _preflight_flags(p)
+    common.add_output_flag(p, ("table", "json", "yaml"), "table")
+    p.set_defaults(func=run_install)
+
+    p = release_parser(
+        "upgrade",
+        "change a cluster (upgrade, scale, reconfigure)",
+        "Apply new values to a release. Nodes roll when a pool's templates change (see "
+        "`diff`). Old templates are kept while machines use them; autoscaled replicas are "
+        "never taken back; a Kubernetes minor-version skip is refused.",
+    )
+    common.add_values_flags(p)
+    _release_flags(p)
+    p.add_argument("-i", "--install", action="store_true", help="install if the release does not exist")
+    p.add_argument("--reuse-values", action="store_true", help="merge the given values onto the last release's")
+    p.add_argument("--reset-values", action="store_true", help="use only the given values and the defaults")
+    p.add_argument("--atomic", action="store_true", help="on failure, roll back to the last deployed revision")
+    p.add_argument("--force-conflicts", action="store_true", help="take over fields owned by other field managers")
+    _preflight_flags(p)
+    common.add_output_flag(p, ("table", "json", "yaml"), "table")
+    p.set_defaults(func=run_upgrade)
+
+    p = release_parser(
+        "diff",
+        "show what an upgrade would change",
+        "Per pool, which machines an upgrade would replace and why; then per object what "
+        "changes (server-side dry run; server-populated fields ignored). Exit 0 when "
+        "nothing changes, 2 when something would.",
+    )
+    common.add_values_flags(p)
+    common.add_kube_flags(p)
+    p.add_argument("--reuse-values", action="store_true", help="merge the given values onto the last release's")
+    p.add_argument("--reset-values", action="store_true", help="use only the given values and the defaults")
+    common.add_output_flag(p, ("table", "json", "yaml"), "table")
+    p.set_defaults(func=run_diff)
+
+    p = release_parser(
+        "rollback",
+        "return a release to an earlier revision",
+        "Re-apply the objects of REVISION (default: the previous one) as a new revision. Also "
+        "recovers a release stuck in a pending state after an interrupted operation.",
+    )
+    p.add_argument("revision", metavar="REVISION", type=int, nargs="?", help="revision to return to")
+    _release_flags(p)
+    p.set_defaults(func=run_rollback)
+
+    p = release_parser(
+        "uninstall",
+        "delete a cluster",
+        "Delete the Cluster first and wait until Cluster API has removed it (machines, VMs, "
+        "control plane); only then delete the rest. A timeout stops with what blocks; running "
+        "the command again resumes. The Proxmox credentials Secret is never deleted.",
+    )
+    _release_flags(p)
+    p.add_argument("--keep-history", action="store_true", help="keep the release records, marked uninstalled")
+    p.set_defaults(func=run_uninstall)
+
+    p = release_parser("history", "revisions of a release", "Revisions of a release, oldest first.")
+    common.add_kube_flags(p)
+    p.add_argument("--max", type=int, default=256, help="show at most this many revisions")
+    common.add_output_flag(p, ("table", "json", "yaml"), "table")
+    p.set_defaults(func=run_history)
+
+    p = sub.add_parser(
+        "get",
+        help="values, manifest or notes of a release",
+        description="Print what a release revision stored (the latest by default).",
+    )
+    p.add_argument("what", choices=("values", "manifest", "notes"))
+    p.add_argument("release", metavar="RELEASE")
+    p.add_argument("--revision", type=int, help="revision (default: the latest)")
+    p.add_argument("-a", "--all", action="store_true", help="values: the computed values (defaults included)")
+    common.add_kube_flags(p)
+    common.add_output_flag(p, ("yaml", "json"), "yaml")
+    p.set_defaults(func=run_get)
+
+    p = sub.add_parser(
+        "list",
+        aliases=["ls"],
+        help="releases in a namespace",
+        description="Releases (latest revision each) in the namespace, or in all with -A.",
+    )
+    p.add_argument("-A", "--all-namespaces", action="store_true", help="list releases of every namespace")
+    common.add_kube_flags(p)
+    common.add_output_flag(p, ("table", "json", "yaml"), "table")
+    p.set_defaults(func=run_list)
+
+
+def _preflight_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--skip-preflight", action="store_true", help="do not run the doctor checks first")
+    p.add_argument("--insecure-skip-tls-verify", action="store_true", help="do not verify Proxmox's certificate")
+    p.add_argument("--proxmox-ca-file", metavar="FILE", help="CA bundle that signed Proxmox's certificate")

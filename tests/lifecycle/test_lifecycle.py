@@ -1,0 +1,328 @@
+"""install -> diff -> upgrade (memory, scale, version) -> rollback -> uninstall against the real API
+server, in both generations; Cluster API controllers' effects are played by the test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.lifecycle.conftest import EXAMPLE, Tool
+
+pytestmark = pytest.mark.integration
+
+CORE = {"current": "cluster.x-k8s.io/v1beta2", "legacy": "cluster.x-k8s.io/v1beta1"}
+INFRA = {"current": "infrastructure.cluster.x-k8s.io/v1alpha2", "legacy": "infrastructure.cluster.x-k8s.io/v1alpha1"}
+BOOT = {"current": "bootstrap.cluster.x-k8s.io/v1beta2", "legacy": "bootstrap.cluster.x-k8s.io/v1beta1"}
+KCP = {"current": "controlplane.cluster.x-k8s.io/v1alpha2", "legacy": "controlplane.cluster.x-k8s.io/v1alpha1"}
+
+
+def machineset(gen: str, namespace: str, pmt: str, kct: str) -> dict[str, Any]:
+    """A MachineSet as the MachineDeployment controller would create it for a template pair."""
+    ref_infra: dict[str, Any] = {"kind": "ProxmoxMachineTemplate", "name": pmt}
+    ref_boot: dict[str, Any] = {"kind": "KubeadmConfigTemplate", "name": kct}
+    if gen == "current":
+        ref_infra["apiGroup"] = "infrastructure.cluster.x-k8s.io"
+        ref_boot["apiGroup"] = "bootstrap.cluster.x-k8s.io"
+    else:
+        ref_infra["apiVersion"] = INFRA[gen]
+        ref_boot["apiVersion"] = BOOT[gen]
+    labels = {"cluster.x-k8s.io/cluster-name": "demo", "cluster.x-k8s.io/deployment-name": "demo-default-md"}
+    return {
+        "apiVersion": CORE[gen],
+        "kind": "MachineSet",
+        "metadata": {"name": "demo-default-md-abc12", "namespace": namespace, "labels": labels},
+        "spec": {
+            "clusterName": "demo",
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "clusterName": "demo",
+                    "version": "v1.31.4",
+                    "bootstrap": {"configRef": ref_boot},
+                    "infrastructureRef": ref_infra,
+                },
+            },
+        },
+    }
+
+
+def manifest_names(tool: Tool, kind: str) -> list[str]:
+    import yaml
+
+    text = tool.ok("get", "manifest", "demo").stdout
+    return sorted(o["metadata"]["name"] for o in yaml.safe_load_all(text) if o and o["kind"] == kind)
+
+
+def test_full_lifecycle(tool: Tool) -> None:
+    gen = tool.cluster.generation
+    f = ["-f", str(EXAMPLE), "--skip-preflight"]
+
+    # install
+    tool.ok("install", "demo", *f)
+    (pmt1,) = tool.names(INFRA[gen], "ProxmoxMachineTemplate")
+    (kct1,) = tool.names(BOOT[gen], "KubeadmConfigTemplate")
+    assert tool.get(CORE[gen], "Cluster", "demo")["spec"]["controlPlaneRef"]["kind"] == "KamajiControlPlane"
+    assert tool.get(KCP[gen], "KamajiControlPlane", "demo")["apiVersion"] == KCP[gen]
+    md = tool.get(CORE[gen], "MachineDeployment", "demo-default-md")
+    assert md["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+    assert md["metadata"]["annotations"]["meta.helm.sh/release-name"] == "demo"
+    (rec,) = tool.json("history", "demo")
+    assert (rec["revision"], rec["status"], rec["description"]) == (1, "deployed", "Install complete")
+
+    # a second install of the same name is refused, nothing written
+    again = tool("install", "demo", *f)
+    assert again.returncode == 1
+    assert "it already exists in namespace" in again.stderr and "use `upgrade`" in again.stderr
+
+    # diff: nothing changes -> 0; memory change -> 2 with the rollout impact
+    assert tool("diff", "demo", *f[:2]).returncode == 0
+    d = tool("diff", "demo", *f[:2], "--set", "nodePools[0].memoryMiB=16384")
+    assert d.returncode == 2, d.stderr
+    assert d.stdout.splitlines()[0] == (
+        "pool default: ProxmoxMachineTemplate replaced (memoryMiB 8192 -> 16384); 1 machine(s) will be replaced, maxSurge 1"
+    )
+    assert f"- ProxmoxMachineTemplate {pmt1} will be deleted" in d.stdout
+
+    # the MachineDeployment controller made a MachineSet from the current templates
+    tool.apply(machineset(gen, tool.namespace, pmt1, kct1))
+
+    # upgrade memory: new template; the old one is kept because a MachineSet uses it
+    up = tool.ok("upgrade", "demo", *f, "--set", "nodePools[0].memoryMiB=16384")
+    assert f"keeping ProxmoxMachineTemplate {pmt1}: still used by machines of the cluster" in up.stderr
+    pmts = tool.names(INFRA[gen], "ProxmoxMachineTemplate")
+    assert len(pmts) == 2 and pmt1 in pmts
+    (pmt2,) = [p for p in pmts if p != pmt1]
+    assert tool.get(INFRA[gen], "ProxmoxMachineTemplate", pmt2)["spec"]["template"]["spec"]["memoryMiB"] == 16384
+    assert manifest_names(tool, "ProxmoxMachineTemplate") == sorted([pmt1, pmt2])  # carried in the record
+    md = tool.get(CORE[gen], "MachineDeployment", "demo-default-md")
+    assert md["spec"]["template"]["spec"]["infrastructureRef"]["name"] == pmt2
+    assert tool.names(BOOT[gen], "KubeadmConfigTemplate") == [kct1]  # bootstrap unchanged
+
+    # scale: nothing renamed
+    tool.ok("upgrade", "demo", *f, "--set", "nodePools[0].memoryMiB=16384", "--set", "nodePools[0].replicas=3")
+    assert tool.get(CORE[gen], "MachineDeployment", "demo-default-md")["spec"]["replicas"] == 3
+    assert sorted(tool.names(INFRA[gen], "ProxmoxMachineTemplate")) == sorted([pmt1, pmt2])
+
+    # version: the MachineDeployment moves, templates keep their names
+    v = ["--set", "nodePools[0].memoryMiB=16384", "--set", "nodePools[0].replicas=3"]
+    tool.ok("upgrade", "demo", *f, *v, "--set", "cluster.controlPlane.version=v1.32.0")
+    assert (
+        tool.get(CORE[gen], "MachineDeployment", "demo-default-md")["spec"]["template"]["spec"]["version"] == "v1.32.0"
+    )
+    assert tool.get(KCP[gen], "KamajiControlPlane", "demo")["spec"]["version"] == "v1.32.0"
+
+    # a minor-version skip is refused before anything is written
+    skip = tool("upgrade", "demo", *f, *v, "--set", "cluster.controlPlane.version=v1.34.0")
+    assert skip.returncode == 1
+    assert "skips Kubernetes minor versions" in skip.stderr and "upgrade to v1.33.x first" in skip.stderr
+    assert len(tool.json("history", "demo")) == 4
+
+    # the rollout finished: the old MachineSet is gone, the next operation deletes the old template
+    tool.api.request("DELETE", tool.api.object_path(CORE[gen], "MachineSet", "demo-default-md-abc12", tool.namespace))
+    tool.ok("upgrade", "demo", *f, *v, "--set", "cluster.controlPlane.version=v1.32.0")
+    assert tool.names(INFRA[gen], "ProxmoxMachineTemplate") == [pmt2]
+
+    # rollback to revision 1: memory, replicas and version return; the old template is recreated
+    tool.ok("rollback", "demo", "1")
+    md = tool.get(CORE[gen], "MachineDeployment", "demo-default-md")
+    assert md["spec"]["template"]["spec"]["infrastructureRef"]["name"] == pmt1
+    assert md["spec"]["template"]["spec"]["version"] == "v1.31.4"
+    hist = tool.json("history", "demo")
+    assert [(h["revision"], h["status"]) for h in hist] == [
+        (1, "superseded"),
+        (2, "superseded"),
+        (3, "superseded"),
+        (4, "superseded"),
+        (5, "superseded"),
+        (6, "deployed"),
+    ]
+    assert hist[-1]["description"] == "Rollback to 1"
+
+    # uninstall: everything of the release goes; the credentials Secret (not the release's) stays
+    tool.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "proxmox-secret"},
+            "stringData": {"url": "https://pve:8006", "token": "a@pam!t", "secret": "s"},
+        }
+    )
+    tool.ok("uninstall", "demo")
+    for api, kind in [
+        (CORE[gen], "Cluster"),
+        (CORE[gen], "MachineDeployment"),
+        (INFRA[gen], "ProxmoxMachineTemplate"),
+        (BOOT[gen], "KubeadmConfigTemplate"),
+        (KCP[gen], "KamajiControlPlane"),
+        (INFRA[gen], "ProxmoxCluster"),
+    ]:
+        assert tool.names(api, kind) == [], kind
+    assert tool.exists("v1", "Secret", "proxmox-secret")
+    assert tool.json("list") == []
+
+
+def test_pending_release_refuses_other_operations(tool: Tool) -> None:
+    from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
+    from capi_kamaji_proxmox.release.record import Status
+    from capi_kamaji_proxmox.release.storage import SecretStorage
+
+    f = ["-f", str(EXAMPLE), "--skip-preflight"]
+    tool.ok("install", "demo", *f)
+    client = KubeClient(resolve_config(str(tool.kubeconfig)), namespace=tool.namespace)
+    storage = SecretStorage(client, tool.namespace)
+    rec = storage.last("demo").model_copy(deep=True)
+    rec.version = 2
+    rec.resource_version = None
+    rec.info.status = Status.PENDING_UPGRADE
+    storage.create(rec)
+    for verb in (["upgrade", "demo", *f], ["uninstall", "demo"], ["install", "demo", *f]):
+        result = tool(*verb)
+        assert result.returncode == 1, verb
+        assert (
+            f"cannot {verb[0]} release 'demo': another operation (upgrade of revision 2) is in progress since"
+            in result.stderr
+        )
+        assert "recover with `capi-kamaji-proxmox rollback demo" in result.stderr
+    # the documented way out: rollback marks the interrupted revision failed and restores revision 1
+    tool.ok("rollback", "demo")
+    assert [(h["revision"], h["status"]) for h in tool.json("history", "demo")] == [
+        (1, "superseded"),
+        (2, "failed"),
+        (3, "deployed"),
+    ]
+
+
+def test_concurrent_installs_one_wins(tool: Tool) -> None:
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: tool("install", "demo", "--skip-preflight"), range(4)))
+    codes = sorted(r.returncode for r in results)
+    assert codes == [0, 1, 1, 1], [r.stderr for r in results]
+    for r in results:
+        if r.returncode:
+            assert "cannot install release 'demo'" in r.stderr
+    assert [h["revision"] for h in tool.json("history", "demo")] == [1]
+
+
+def test_failed_apply_is_recorded_and_a_rerun_converges(tool: Tool) -> None:
+    gen = tool.cluster.generation
+    tool.ok("install", "demo", "--skip-preflight")
+    # Another manager already owns the new pool's MachineDeployment replicas: our apply conflicts midway.
+    blocker = {
+        "apiVersion": CORE[gen],
+        "kind": "MachineDeployment",
+        "metadata": {"name": "demo-extra-md"},
+        "spec": {
+            "clusterName": "demo",
+            "replicas": 5,
+            "selector": {"matchLabels": {"pool": "extra"}},
+            "template": {
+                "metadata": {"labels": {"pool": "extra"}},
+                "spec": {
+                    "clusterName": "demo",
+                    "bootstrap": {"dataSecretName": "s"},
+                    "infrastructureRef": (
+                        {"apiGroup": "infrastructure.cluster.x-k8s.io"}
+                        if gen == "current"
+                        else {"apiVersion": INFRA[gen]}
+                    )
+                    | {"kind": "ProxmoxMachineTemplate", "name": "x"},
+                },
+            },
+        },
+    }
+    tool.apply(blocker, manager="someone-else")
+    pools = [
+        "--set",
+        "nodePools[0].name=default",
+        "--set",
+        "nodePools[1].name=extra",
+        "--set",
+        "nodePools[1].replicas=2",
+    ]
+    failed = tool("upgrade", "demo", "--skip-preflight", *pools)
+    assert failed.returncode == 1
+    assert "MachineDeployment demo-extra-md: conflict with another field manager on" in failed.stderr
+    assert "'someone-else'" in failed.stderr and "--force-conflicts" in failed.stderr
+    hist = tool.json("history", "demo")
+    assert hist[-1]["status"] == "failed" and hist[-1]["description"].startswith(
+        "upgrade failed: MachineDeployment demo-extra-md"
+    )
+    # objects applied before the failure are still there, nothing of revision 1 was deleted
+    assert tool.exists(CORE[gen], "MachineDeployment", "demo-default-md")
+    # the retry converges (here by taking the field over, as the message suggests)
+    tool.ok("upgrade", "demo", "--skip-preflight", *pools, "--force-conflicts")
+    assert tool.get(CORE[gen], "MachineDeployment", "demo-extra-md")["spec"]["replicas"] == 2
+    assert [h["status"] for h in tool.json("history", "demo")] == ["superseded", "failed", "deployed"]
+
+
+def test_uninstall_waits_for_cluster_finalizer_times_out_and_resumes(tool: Tool) -> None:
+    gen = tool.cluster.generation
+    tool.ok("install", "demo", "--skip-preflight")
+    tool.patch(CORE[gen], "Cluster", "demo", {"metadata": {"finalizers": ["cluster.cluster.x-k8s.io"]}})
+    slow = tool("uninstall", "demo", "--timeout", "3")
+    assert slow.returncode == 1
+    assert "timed out after 3s waiting for the Cluster to be deleted; nothing else was deleted" in slow.stderr
+    assert "Cluster demo is held by finalizers cluster.cluster.x-k8s.io" in slow.stderr
+    assert "again to resume" in slow.stderr
+    # nothing the Cluster needs was deleted; the record says uninstalling
+    assert tool.exists(INFRA[gen], "ProxmoxCluster", "demo")
+    assert tool.exists(KCP[gen], "KamajiControlPlane", "demo")
+    assert tool.json("history", "demo")[-1]["status"] == "uninstalling"
+    # other verbs wait for the uninstall to finish
+    assert "another operation (uninstall of revision 1)" in tool("upgrade", "demo", "--skip-preflight").stderr
+    # Cluster API finishes (the finalizer goes); the next uninstall resumes and completes
+    tool.patch(CORE[gen], "Cluster", "demo", {"metadata": {"finalizers": None}})
+    tool.ok("uninstall", "demo", "--keep-history")
+    assert tool.names(INFRA[gen], "ProxmoxCluster") == []
+    assert [(h["revision"], h["status"]) for h in tool.json("history", "demo")] == [(1, "uninstalled")]
+
+
+def test_autoscaler_owned_replicas_are_never_taken_back(tool: Tool) -> None:
+    gen = tool.cluster.generation
+    auto = [
+        "--set",
+        "nodePools[0].name=default",
+        "--set",
+        "nodePools[0].autoscaling.enabled=true",
+        "--set",
+        "nodePools[0].autoscaling.minSize=1",
+        "--set",
+        "nodePools[0].autoscaling.maxSize=5",
+    ]
+    tool.ok("install", "demo", "--skip-preflight", *auto)
+    md = tool.get(CORE[gen], "MachineDeployment", "demo-default-md")
+    assert "replicas" not in md["spec"]
+    # the autoscaler scales the pool through its own field manager
+    tool.apply(
+        {
+            "apiVersion": CORE[gen],
+            "kind": "MachineDeployment",
+            "metadata": {"name": "demo-default-md"},
+            "spec": {"replicas": 4},
+        },
+        manager="cluster-autoscaler",
+    )
+    tool.ok("upgrade", "demo", "--skip-preflight", *auto, "--set", "nodePools[0].memoryMiB=4096")
+    assert tool.get(CORE[gen], "MachineDeployment", "demo-default-md")["spec"]["replicas"] == 4
+
+
+def test_dry_run_writes_nothing(tool: Tool) -> None:
+    gen = tool.cluster.generation
+    result = tool.ok("install", "demo", "--skip-preflight", "--dry-run")
+    assert "STATUS: dry run" in result.stdout
+    assert tool.names(CORE[gen], "Cluster") == []
+    assert tool.json("list") == []
+
+
+def test_missing_release_and_bad_values_messages(tool: Tool) -> None:
+    r = tool("upgrade", "nope", "--skip-preflight")
+    assert r.returncode == 1 and "release 'nope' not found in namespace" in r.stderr
+    r = tool("install", "demo", "--set", "nodePools[0].name=default,nodePools[0].numCorez=2")
+    assert r.returncode == 2 and "did you mean 'nodePools[0].numCores'" in r.stderr
+    r = tool("history", "nope")
+    assert r.returncode == 1 and r.stderr == f"error: release 'nope' not found in namespace {tool.namespace!r}\n"
