@@ -162,7 +162,7 @@ def _preflight(ctx: ActionContext, args: argparse.Namespace, loaded: Any) -> Non
         print("warning: --skip-preflight: the management cluster and Proxmox were not checked", file=sys.stderr)
         return
     try:
-        from capi_kamaji_proxmox.preflight.run import run_preflight  # type: ignore[import-not-found]
+        from capi_kamaji_proxmox.preflight.run import run_preflight
     except ImportError:
         return
     results = run_preflight(

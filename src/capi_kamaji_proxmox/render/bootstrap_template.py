@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from capi_kamaji_proxmox import naming
-from capi_kamaji_proxmox.render.context import RenderContext, prune
+from capi_kamaji_proxmox.render.context import RenderContext, prune_object
 from capi_kamaji_proxmox.values.checks import parse_labels, parse_taints
 from capi_kamaji_proxmox.values.model import NodePool
 
@@ -56,7 +56,7 @@ def content(ctx: RenderContext, pool: NodePool) -> dict[str, Any]:
             }
         ]
     users = [u.model_dump(by_alias=True, exclude_none=True) for u in pool.users or []]
-    return prune(
+    return prune_object(
         {
             "joinConfiguration": {
                 "nodeRegistration": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from capi_kamaji_proxmox.render.apis import KINDS
-from capi_kamaji_proxmox.render.context import RenderContext, prune
+from capi_kamaji_proxmox.render.context import RenderContext, prune_object
 
 
 def ref(ctx: RenderContext, kind: str, name: str, from_kind: str) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def render(ctx: RenderContext) -> dict[str, Any]:
         "controlPlaneRef": ref(ctx, "KamajiControlPlane", ctx.cluster, "Cluster"),
         "infrastructureRef": ref(ctx, "ProxmoxCluster", ctx.cluster, "Cluster"),
     }
-    return prune(
+    return prune_object(
         {
             "apiVersion": ctx.apis.api_version("Cluster"),
             "kind": "Cluster",

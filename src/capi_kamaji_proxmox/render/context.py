@@ -93,3 +93,9 @@ def prune(value: Any, *, keep_blank: bool = False) -> Any:
 
 KEEP_EMPTY = {"coreDNS", "kubeProxy", "konnectivity"}
 LABEL_MAPS = {"labels", "matchLabels", "annotations", "nodeSelector", "serviceLabels", "serviceAnnotations"}
+
+
+def prune_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """:func:`prune` for a whole object (typed: an object stays a dict)."""
+    out: dict[str, Any] = prune(obj)
+    return out

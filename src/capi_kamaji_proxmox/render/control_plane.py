@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from capi_kamaji_proxmox.render.context import RenderContext, prune
+from capi_kamaji_proxmox.render.context import RenderContext, prune_object
 from capi_kamaji_proxmox.values.model import Component, Model
 
 
@@ -31,7 +31,7 @@ def render(ctx: RenderContext) -> dict[str, Any]:
         "version": ctx.version,
         "replicas": cp.replicas,
     }
-    return prune(
+    return prune_object(
         {
             "apiVersion": ctx.apis.api_version("KamajiControlPlane"),
             "kind": "KamajiControlPlane",

@@ -9,7 +9,7 @@ from capi_kamaji_proxmox.render.context import (
     CLUSTER_NAME_LABEL,
     DEPLOYMENT_NAME_LABEL,
     RenderContext,
-    prune,
+    prune_object,
 )
 from capi_kamaji_proxmox.values.checks import duration_seconds
 from capi_kamaji_proxmox.values.model import NodePool, UnhealthyCondition
@@ -50,7 +50,7 @@ def render(ctx: RenderContext, pool: NodePool) -> dict[str, Any]:
             {"type": c.type, "status": c.status, "timeout": f"{duration_seconds(c.timeout)}s"} for c in conditions
         ]
         spec["maxUnhealthy"] = mhc.max_unhealthy
-    return prune(
+    return prune_object(
         {
             "apiVersion": ctx.apis.api_version("MachineHealthCheck"),
             "kind": "MachineHealthCheck",

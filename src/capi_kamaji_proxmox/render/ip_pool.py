@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from capi_kamaji_proxmox import naming
-from capi_kamaji_proxmox.render.context import RenderContext, prune
+from capi_kamaji_proxmox.render.context import RenderContext, prune_object
 from capi_kamaji_proxmox.values.ipranges import parse_range
 
 
@@ -23,7 +23,7 @@ def _pool(
     gateway: str | None,
     excluded: list[str] | None = None,
 ) -> dict[str, Any]:
-    return prune(
+    return prune_object(
         {
             "apiVersion": ctx.apis.api_version("InClusterIPPool"),
             "kind": "InClusterIPPool",

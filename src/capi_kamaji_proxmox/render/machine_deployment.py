@@ -11,7 +11,7 @@ from capi_kamaji_proxmox.render.context import (
     CLUSTER_NAME_LABEL,
     DEPLOYMENT_NAME_LABEL,
     RenderContext,
-    prune,
+    prune_object,
 )
 from capi_kamaji_proxmox.values.checks import duration_seconds
 from capi_kamaji_proxmox.values.model import NodePool
@@ -87,7 +87,7 @@ def render(ctx: RenderContext, pool: NodePool, machine_template: str, bootstrap_
                 "rollingUpdate": {**(rolling or {}), "deletePolicy": ro.delete_policy},
             }
         tspec["nodeDrainTimeout"] = None if drain is None else f"{drain}s"
-    return prune(
+    return prune_object(
         {
             "apiVersion": ctx.apis.api_version("MachineDeployment"),
             "kind": "MachineDeployment",

@@ -11,7 +11,7 @@ from typing import Any
 
 from capi_kamaji_proxmox import naming
 from capi_kamaji_proxmox.render.apis import IPAM
-from capi_kamaji_proxmox.render.context import NODE_ZONE, RenderContext, prune
+from capi_kamaji_proxmox.render.context import NODE_ZONE, RenderContext, prune_object
 from capi_kamaji_proxmox.values.errors import ValuesError
 from capi_kamaji_proxmox.values.model import NodePool, PoolNetwork
 
@@ -76,7 +76,7 @@ def content(ctx: RenderContext, pool: NodePool) -> dict[str, Any]:
     elif pool.template_selector is not None:
         sel = pool.template_selector
         spec["templateSelector"] = {"matchTags": sorted(sel.match_tags), "matchPolicy": sel.match_policy}
-    return prune(spec)
+    return prune_object(spec)
 
 
 def _network_v1alpha2(ctx: RenderContext, devices: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,7 +133,7 @@ def render(ctx: RenderContext, pool: NodePool) -> dict[str, Any]:
         if selector:
             selector.pop("matchPolicy", None)
         spec["network"] = _network_v1alpha1(ctx, devices, ctx.pools.index(pool))
-    return prune(
+    return prune_object(
         {
             "apiVersion": ctx.apis.api_version("ProxmoxMachineTemplate"),
             "kind": "ProxmoxMachineTemplate",

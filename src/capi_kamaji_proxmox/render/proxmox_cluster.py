@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from capi_kamaji_proxmox.render.context import NODE_ZONE, RenderContext, prune
+from capi_kamaji_proxmox.render.context import NODE_ZONE, RenderContext, prune_object
 
 
 def _ipv4(ranges: list[str] | None, gateway: str | None, prefix: int | None) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def render(ctx: RenderContext) -> dict[str, Any]:
     ipam = ctx.values.ipam_provider
     if ctx.mixed_addressing and ctx.apis.is_current("ProxmoxCluster") and ipam is not None:
         spec["zoneConfig"] = [{"zone": NODE_ZONE, "ipv4Config": _ipv4(ipam.ranges, ipam.gateway, ipam.prefix)}]
-    return prune(
+    return prune_object(
         {
             "apiVersion": ctx.apis.api_version("ProxmoxCluster"),
             "kind": "ProxmoxCluster",

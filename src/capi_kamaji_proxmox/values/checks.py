@@ -67,7 +67,7 @@ def parse_taints(spec: str | list[Taint] | None) -> list[Taint]:
             raise ValueError(f"taint {item!r} has no effect; expected key[=value]:Effect")
         key, _, value = kv.partition("=")
         try:
-            out.append(Taint(key=key, value=value or None, effect=effect))  # type: ignore[arg-type]
+            out.append(Taint.model_validate({"key": key, "value": value or None, "effect": effect}))
         except Exception:
             raise ValueError(f"taint {item!r}: expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute") from None
     return out

@@ -40,7 +40,7 @@ class _StrictLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             mark = key_node.start_mark
             raise yaml.constructor.ConstructorError(
@@ -134,7 +134,8 @@ def _default_pools(merged: dict[str, Any]) -> None:
     pools = merged.get("nodePools")
     if not isinstance(pools, list):
         return
-    cluster = merged.get("cluster") if isinstance(merged.get("cluster"), dict) else {}
+    raw_cluster = merged.get("cluster")
+    cluster: dict[str, Any] = raw_cluster if isinstance(raw_cluster, dict) else {}
     out: list[Any] = []
     for entry in pools:
         if not isinstance(entry, dict):
