@@ -6,10 +6,18 @@ import argparse
 import sys
 
 from capi_kamaji_proxmox import __version__
-from capi_kamaji_proxmox.cli import common, completion_cmd, lifecycle_cmd, template_cmd, values_cmd
+from capi_kamaji_proxmox.cli import (
+    common,
+    completion_cmd,
+    doctor_cmd,
+    lifecycle_cmd,
+    secret_cmd,
+    template_cmd,
+    values_cmd,
+)
 from capi_kamaji_proxmox.values.errors import ValuesError
 
-COMMANDS = [template_cmd, values_cmd, lifecycle_cmd, completion_cmd]
+COMMANDS = [template_cmd, values_cmd, lifecycle_cmd, doctor_cmd, secret_cmd, completion_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

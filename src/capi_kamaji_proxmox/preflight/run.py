@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from capi_kamaji_proxmox.kube.client import KubeClient
-from capi_kamaji_proxmox.proxmox.client import ProxmoxClient, ProxmoxError
+from capi_kamaji_proxmox.proxmox.client import ProxmoxClient, ProxmoxError, parse_token_id
 from capi_kamaji_proxmox.proxmox.preflight import CheckResult, run_proxmox_checks
 from capi_kamaji_proxmox.values.load import LoadedValues
 
@@ -86,13 +86,26 @@ def run_preflight(
         )
         return results
     try:
+        parse_token_id(creds.token)
+    except ProxmoxError:
+        results.append(
+            CheckResult(
+                "api-access",
+                "fail",
+                "the token key of the credentials Secret is not of the form user@realm!tokenname "
+                "(the value is not shown in case it holds the secret)",
+                "recreate the Secret with capi-kamaji-proxmox secret create (token id and secret apart)",
+            )
+        )
+        return results
+    try:
         pve = ProxmoxClient(creds.url, creds.token, creds.secret, ca_file=ca_file, insecure=insecure, timeout=timeout)
     except ProxmoxError as err:
         results.append(
             CheckResult(
                 "api-access",
                 "fail",
-                f"the credentials Secret is unusable: {err.problem}",
+                f"the credentials Secret is unusable: {err.problem}".replace(creds.secret, "***"),
                 err.hint or "recreate it with capi-kamaji-proxmox secret create",
             )
         )

@@ -1,0 +1,106 @@
+"""``doctor``: every preflight check, one line each, before anything is installed.
+
+The same checks run at the start of ``install`` and ``upgrade``; ``doctor`` shows all of them
+(passes included) and exits 1 on any failure, so it fits CI gates and scripts (``-o json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from capi_kamaji_proxmox.cli import common
+from capi_kamaji_proxmox.cli.secret_cmd import enable_debug_logging
+from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
+from capi_kamaji_proxmox.kube.errors import KubeConfigError
+from capi_kamaji_proxmox.preflight.management import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT, worst
+from capi_kamaji_proxmox.preflight.run import run_preflight
+from capi_kamaji_proxmox.proxmox.preflight import CheckResult
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "doctor",
+        help="check the management cluster and Proxmox VE before installing",
+        description="Run every preflight check for a release: the providers and kinds the render needs, the "
+        "bootstrap provider's access to KamajiControlPlanes, the Kamaji DataStore, the credentials Secret, and, "
+        "with the token from that Secret, Proxmox VE itself (privileges, nodes, template, storage, bridges, "
+        "pool, capacity, IP ranges). One line per check; exit 1 when any check fails.",
+    )
+    p.add_argument("release", metavar="RELEASE", help="release name (the cluster name unless cluster.name is set)")
+    common.add_values_flags(p)
+    common.add_kube_flags(p)
+    common.add_output_flag(p, ("table", "json"), "table")
+    p.add_argument("--insecure-skip-tls-verify", action="store_true", help="do not verify Proxmox's certificate")
+    p.add_argument("--proxmox-ca-file", metavar="FILE", help="CA bundle that signed Proxmox's certificate")
+    p.add_argument("--skip-proxmox", action="store_true", help="check only the management cluster")
+    p.add_argument(
+        "--bootstrap-namespace",
+        default=BOOTSTRAP_NAMESPACE,
+        metavar="NS",
+        help=f"namespace of the kubeadm bootstrap provider (default {BOOTSTRAP_NAMESPACE})",
+    )
+    p.add_argument(
+        "--bootstrap-service-account",
+        default=BOOTSTRAP_SERVICE_ACCOUNT,
+        metavar="SA",
+        help=f"its service account (default {BOOTSTRAP_SERVICE_ACCOUNT})",
+    )
+    p.add_argument("--debug", action="store_true", help="log every request to stderr (secrets are never logged)")
+    p.set_defaults(func=run)
+
+
+def _as_json(release: str, namespace: str, results: list[CheckResult]) -> str:
+    checks = []
+    for r in results:
+        item = {"name": r.name, "status": r.status, "found": r.found, "fix": r.fix}
+        detail = getattr(r, "detail", "")
+        if detail:
+            item["detail"] = detail
+        checks.append(item)
+    status = worst(results)
+    return json.dumps({"release": release, "namespace": namespace, "status": status, "checks": checks}, indent=2)
+
+
+def _table(results: list[CheckResult]) -> str:
+    lines = [r.line() for r in results]
+    for r in results:
+        detail = getattr(r, "detail", "")
+        if detail and r.status != "pass":
+            lines += ["", f"{r.name}: to fix, apply:", detail.rstrip("\n")]
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("pass", "warn", "fail")}
+    lines += ["", f"{counts['pass']} passed, {counts['warn']} warning(s), {counts['fail']} failed"]
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.debug:
+        enable_debug_logging()
+    loaded = common.load(args, args.release)
+    for w in loaded.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if args.insecure_skip_tls_verify and not args.skip_proxmox:
+        print("warning: --insecure-skip-tls-verify: Proxmox's certificate is not verified", file=sys.stderr)
+    try:
+        config = resolve_config(args.kubeconfig, args.context)
+    except KubeConfigError as exc:
+        raise common.CLIError(str(exc)) from None
+    namespace = args.namespace or config.namespace or "default"
+    client = KubeClient(config, namespace=namespace)
+    try:
+        results = run_preflight(
+            client,
+            namespace,
+            loaded,
+            args.release,
+            insecure=args.insecure_skip_tls_verify,
+            ca_file=args.proxmox_ca_file,
+            proxmox=not args.skip_proxmox,
+            bootstrap_namespace=args.bootstrap_namespace,
+            bootstrap_service_account=args.bootstrap_service_account,
+        )
+    finally:
+        client.close()
+    sys.stdout.write(_as_json(args.release, namespace, results) + "\n" if args.output == "json" else _table(results))
+    return common.EXIT_ERROR if worst(results) == "fail" else common.EXIT_OK
