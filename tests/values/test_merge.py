@@ -72,3 +72,11 @@ def test_set_errors(expr: str, message: str) -> None:
     with pytest.raises(ValuesError) as err:
         apply_set({}, [expr])
     assert err.value.problems == [message]
+
+
+def test_set_on_pool_index_without_a_pool_list_edits_the_default_pool() -> None:
+    assert apply_set({}, ["nodePools[0].replicas=5"]) == {"nodePools": [{"name": "default", "replicas": 5}]}
+    # with a list from the files, --set edits that list as Helm does
+    assert apply_set({"nodePools": [{"name": "w"}]}, ["nodePools[0].replicas=5"]) == {
+        "nodePools": [{"name": "w", "replicas": 5}]
+    }

@@ -86,11 +86,15 @@ def _options(args: argparse.Namespace) -> Options:
     )
 
 
-def _user_config(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
-    """The user's layer from -f/--set/--set-string, and whether anything was given."""
+def _user_config(args: argparse.Namespace, base: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
+    """The user's layer from -f/--set/--set-string (on top of ``base``), and whether anything was given.
+
+    With ``base`` (the last release's values, for --reuse-values), ``--set nodePools[0].replicas=3``
+    edits the reused pool instead of replacing the whole list as plain Helm would.
+    """
     from capi_kamaji_proxmox.values.load import read_values_file
 
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = dict(base or {})
     for path in args.values:
         config = merge_layers(config, read_values_file(path))
     if args.set:
@@ -98,6 +102,15 @@ def _user_config(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     if args.set_string:
         config = apply_set(config, args.set_string, as_string=True, flag="--set-string")
     return config, bool(args.values or args.set or args.set_string)
+
+
+def _upgrade_values(args: argparse.Namespace, last: Release | None) -> dict[str, Any]:
+    """Helm's rule: --reuse-values builds on the last values; with no values given (and no
+    --reset-values) the last values are kept; otherwise only the given values count."""
+    given = bool(args.values or args.set or args.set_string)
+    if last is not None and (args.reuse_values or (not given and not args.reset_values)):
+        return _user_config(args, base=last.config)[0]
+    return _user_config(args)[0]
 
 
 def _print_release(rec: Release, output: str, *, dry_run: bool = False) -> None:
@@ -135,17 +148,9 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
-    user, given = _user_config(args)
     with _context(args, _options(args)) as ctx:
-        try:
-            last = ctx.storage.last(args.release)
-        except Exception:
-            last = None
-        config = (
-            actions.upgrade_config(last, user, reuse=args.reuse_values, reset=args.reset_values, given=given)
-            if last
-            else user
-        )
+        hist = ctx.storage.history(args.release)
+        config = _upgrade_values(args, hist[-1] if hist else None)
         loaded = validate_config(config, release_name=args.release)
         _warn(loaded.warnings)
         _preflight(ctx, args, loaded)
@@ -193,15 +198,10 @@ def _wait(ctx: ActionContext, name: str) -> None:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    user, given = _user_config(args)
     with _context(args, _options(args)) as ctx:
         hist = ctx.storage.history(args.release)
         last = hist[-1] if hist else None
-        config = (
-            actions.upgrade_config(last, user, reuse=args.reuse_values, reset=args.reset_values, given=given)
-            if last
-            else user
-        )
+        config = _upgrade_values(args, last)
         loaded = validate_config(config, release_name=args.release)
         _warn(loaded.warnings)
         deployed = [r for r in hist if r.status.value == "deployed"]

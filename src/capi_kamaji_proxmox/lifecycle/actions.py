@@ -22,7 +22,6 @@ from capi_kamaji_proxmox.lifecycle.plan import Plan, build_plan, previous_object
 from capi_kamaji_proxmox.release.record import Release, Status, split_manifest
 from capi_kamaji_proxmox.release.storage import ReleaseExists, ReleaseNotFound
 from capi_kamaji_proxmox.values.load import LoadedValues, validate_config
-from capi_kamaji_proxmox.values.merge import merge_layers
 
 
 def _create_pending(ctx: ActionContext, rec: Release, verb: str) -> Release:
@@ -135,14 +134,6 @@ def _version_of(rec: Release | None) -> str | None:
     except Exception:
         return None
     return loaded.values.cluster.version if loaded.values.cluster else None
-
-
-def upgrade_config(last: Release, user: dict[str, Any], *, reuse: bool, reset: bool, given: bool) -> dict[str, Any]:
-    """Helm's rule: --reuse-values merges onto the last values; with no values given (and no
-    --reset-values) the last values are kept; otherwise only the given values count."""
-    if reuse or (not given and not reset):
-        return merge_layers(last.config, user)
-    return user
 
 
 def upgrade(ctx: ActionContext, name: str, loaded: LoadedValues, *, install_missing: bool = False) -> Release:

@@ -23,6 +23,20 @@ def describe_error(obj: dict[str, Any], exc: ApiError) -> str:
     return f"{what}: {exc}"
 
 
+# Field managers of the same release: helm (client-side apply by `helm install/upgrade/rollback`)
+# manages the same objects through the same records, so its fields are ours to take over.
+RELEASE_MANAGERS = frozenset({"helm"})
+
+
+def _apply_one(ctx: ActionContext, obj: dict[str, Any], *, force: bool, dry_run: bool) -> dict[str, Any]:
+    try:
+        return kube.apply(ctx.client, obj, force=force, dry_run=dry_run, namespace=ctx.namespace)
+    except ApplyConflict as exc:
+        if exc.managers and set(exc.managers) <= RELEASE_MANAGERS:
+            return kube.apply(ctx.client, obj, force=True, dry_run=dry_run, namespace=ctx.namespace)
+        raise
+
+
 def apply_all(
     ctx: ActionContext, objs: list[dict[str, Any]], *, force: bool = False, dry_run: bool = False
 ) -> list[dict[str, Any]]:
@@ -30,15 +44,7 @@ def apply_all(
     out = []
     for obj in objs:
         try:
-            out.append(
-                kube.apply(
-                    ctx.client,
-                    obj,
-                    force=force or ctx.options.force_conflicts,
-                    dry_run=dry_run,
-                    namespace=ctx.namespace,
-                )
-            )
+            out.append(_apply_one(ctx, obj, force=force or ctx.options.force_conflicts, dry_run=dry_run))
         except ApiError as exc:
             raise LifecycleError(describe_error(obj, exc)) from None
         if not dry_run:

@@ -145,6 +145,20 @@ def _assign(root: dict[str, Any], keys: list[str | int], value: Any, flag: str, 
                 node = node[key]
 
 
+def _seed_default_pools(config: dict[str, Any], expressions: list[str]) -> None:
+    """``--set nodePools[0].replicas=5`` with no pool list given means the default pool.
+
+    Plain Helm would create a nameless pool replacing the default list; naming the default pools
+    first makes the seed README's ``--set`` examples do what they say.
+    """
+    from capi_kamaji_proxmox.values.defaults import DEFAULTS
+
+    if "nodePools" not in config and any(
+        item.startswith("nodePools[") for expr in expressions for item in _split_unescaped(expr, ",")
+    ):
+        config["nodePools"] = [{"name": p["name"]} for p in DEFAULTS["nodePools"]]
+
+
 def apply_set(
     base: dict[str, Any], expressions: list[str], *, as_string: bool = False, flag: str = "--set"
 ) -> dict[str, Any]:
@@ -154,6 +168,7 @@ def apply_set(
     ``--set nodePools[0].replicas=5`` change one key of the first pool of a values file.
     """
     out = copy.deepcopy(base)
+    _seed_default_pools(out, expressions)
     for expr in expressions:
         for item in _split_unescaped(expr, ","):
             if item == "":
