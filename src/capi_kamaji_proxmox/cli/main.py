@@ -11,13 +11,14 @@ from capi_kamaji_proxmox.cli import (
     completion_cmd,
     doctor_cmd,
     lifecycle_cmd,
+    observe_cmd,
     secret_cmd,
     template_cmd,
     values_cmd,
 )
 from capi_kamaji_proxmox.values.errors import ValuesError
 
-COMMANDS = [template_cmd, values_cmd, lifecycle_cmd, doctor_cmd, secret_cmd, completion_cmd]
+COMMANDS = [template_cmd, values_cmd, lifecycle_cmd, observe_cmd, doctor_cmd, secret_cmd, completion_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
