@@ -30,6 +30,8 @@ def control_plane_ready(cluster: dict[str, Any], kcp: dict[str, Any] | None) -> 
     c = condition(cluster, "ControlPlaneAvailable", "ControlPlaneReady")
     if c is not None:
         return c.get("status") == "True"
+    if (cluster.get("status") or {}).get("controlPlaneReady"):
+        return True  # v1beta1's boolean
     status = (kcp or {}).get("status") or {}
     return bool(status.get("ready")) or bool((status.get("initialization") or {}).get("controlPlaneInitialized"))
 
