@@ -27,6 +27,7 @@ from capi_kamaji_proxmox.kube.discovery import (
     discovery,
 )
 from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, NotFound, Unauthorized
+from capi_kamaji_proxmox.proxmox.client import ProxmoxError, parse_token_id, parse_url
 from capi_kamaji_proxmox.proxmox.preflight import CheckResult, Status
 from capi_kamaji_proxmox.render.apis import KINDS
 from capi_kamaji_proxmox.render.engine import needed_kinds
@@ -370,6 +371,23 @@ def check_credentials_secret(
             f"recreate it with all of url, token, secret: {create}",
         ), None
     creds = Credentials(values["url"], values["token"], values["secret"])
+    try:
+        parse_token_id(creds.token)
+    except ProxmoxError:
+        # Not echoed: a token key that fails to parse often has the secret pasted into it.
+        return CheckResult(
+            check,
+            "fail",
+            f"Secret {namespace}/{name}: key token is not of the form user@realm!tokenname (the value is not shown "
+            "in case it holds the secret)",
+            f"recreate it with the token id and the secret apart: {create}",
+        ), None
+    try:
+        parse_url(creds.url)
+    except ProxmoxError as exc:
+        return CheckResult(
+            check, "fail", f"Secret {namespace}/{name}: key url: {exc.problem}", f"recreate it: {create}"
+        ), None
     return CheckResult(check, "pass", f"Secret {namespace}/{name} has url, token ({creds.token}) and secret"), creds
 
 

@@ -1,0 +1,239 @@
+"""``doctor`` end to end: the real CLI against the harness API server and the Proxmox simulator.
+
+Also the leak test: a known token secret goes through ``secret create``, ``doctor`` and ``template``
+(DEBUG logging on where a command has it) and must appear in none of their output.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.harness.cluster import ControlPlane
+from tests.preflight.conftest import config, create_datastore, create_secret, grant_bootstrap, unique
+from tests.proxmox.conftest import token_of
+from tests.proxmox_sim import PVESimulator, TLSFiles, make_tls_files, standard_inventory
+from tests.rendering import cli
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "capmox@pve!capi"
+KINDS = {
+    "current": "PASS  kinds: served infrastructure.cluster.x-k8s.io/v1alpha2: ProxmoxCluster, ProxmoxMachineTemplate; "
+    "controlplane.cluster.x-k8s.io/v1alpha2: KamajiControlPlane; cluster.x-k8s.io/v1beta2: Cluster, "
+    "MachineDeployment; bootstrap.cluster.x-k8s.io/v1beta2: KubeadmConfigTemplate",
+    "legacy": "PASS  kinds: served infrastructure.cluster.x-k8s.io/v1alpha1: ProxmoxCluster, ProxmoxMachineTemplate; "
+    "controlplane.cluster.x-k8s.io/v1alpha1: KamajiControlPlane; cluster.x-k8s.io/v1beta1: Cluster, "
+    "MachineDeployment; bootstrap.cluster.x-k8s.io/v1beta1: KubeadmConfigTemplate",
+}
+
+
+@pytest.fixture(scope="module")
+def sim_tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
+    return make_tls_files(Path(tmp_path_factory.mktemp("pve-tls")))
+
+
+@pytest.fixture
+def pve_sim(sim_tls: TLSFiles) -> Iterator[PVESimulator]:
+    with PVESimulator(standard_inventory(), sim_tls) as sim:
+        yield sim
+
+
+def env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PROXMOX_") and k != "KUBECONFIG"}
+
+
+class Setup:
+    """A namespace where every management check passes, and a values file for the simulator."""
+
+    def __init__(self, plane: ControlPlane, namespace: str, sim: PVESimulator, tmp: Path, **overrides: Any) -> None:
+        self.plane, self.ns, self.sim = plane, namespace, sim
+        self.datastore = unique("ds")
+        create_datastore(plane.client, self.datastore, ready=True)
+        grant_bootstrap(plane.client, namespace, "boot")
+        cfg = config(cluster={"controlPlane": {"dataStoreName": self.datastore}}, **overrides)
+        self.values = tmp / "values.yaml"
+        self.values.write_text(yaml.safe_dump(cfg))
+
+    def secret(self, secret: str | None = None, token: str = TOKEN, url: str | None = None) -> None:
+        data = {"url": url or self.sim.url, "token": token, "secret": secret or token_of(self.sim)}
+        create_secret(self.plane.client, self.ns, "proxmox-secret", data)
+
+    def doctor(self, *extra: str, ca: bool = True, bootstrap: bool = True) -> Any:
+        args = ["doctor", "demo", "-f", str(self.values), "-n", self.ns, "--kubeconfig", str(self.plane.kubeconfig)]
+        if ca:
+            args += ["--proxmox-ca-file", str(self.sim.ca_path)]
+        if bootstrap:
+            args += ["--bootstrap-namespace", self.ns, "--bootstrap-service-account", "boot"]
+        return cli(*args, *extra, env=env())
+
+
+@pytest.fixture
+def setup(mgmt_cluster: ControlPlane, namespace: str, pve_sim: PVESimulator, tmp_path: Path) -> Setup:
+    return Setup(mgmt_cluster, namespace, pve_sim, tmp_path)
+
+
+def test_everything_passes(setup: Setup, mgmt_cluster: ControlPlane) -> None:
+    setup.secret()
+    result = setup.doctor()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    url, ns, ds = setup.sim.url, setup.ns, setup.datastore
+    assert result.stdout.splitlines() == [
+        KINDS[mgmt_cluster.generation],
+        "PASS  ipam-provider: InClusterIPPool served in ipam.cluster.x-k8s.io/v1alpha2; the node pools use it",
+        f"PASS  bootstrap-rbac: system:serviceaccount:{ns}:boot may get, list, watch kamajicontrolplanes",
+        f"PASS  datastore[{ds}]: DataStore {ds} (PostgreSQL) is ready",
+        f"PASS  credentials-secret: Secret {ns}/proxmox-secret has url, token (capmox@pve!capi) and secret",
+        f"PASS  api-access: PVE 9.2.11 at {url}, token capmox@pve!capi",
+        "PASS  privileges: token capmox@pve!capi holds the 18 privileges CAPMOX needs on 7 paths (PVE 9)",
+        "PASS  nodes: pve1, pve2 online",
+        'PASS  template[workers]: template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s;ubuntu", matchPolicy exact)',
+        'PASS  guest-agent[workers]: template 9000 "ubuntu-2404-k8s" on pve1 has the QEMU guest agent enabled',
+        "PASS  storage[ceph]: shared, images, 1536 GiB free for 240 GiB (workers 6 x 40 GiB)",
+        "PASS  bridge[vmbr0]: present and active on pve1, pve2",
+        "PASS  resource-pool[capi]: the token holds privileges on /pool/capi (it cannot list pools without Pool.Audit)",
+        "PASS  capacity: pools at maximum size need 48 GiB memory and 24 vCPUs; allowed nodes can reserve 192 GiB "
+        "(pve1 64 GiB, pve2 128 GiB) and have 48 CPUs",
+        "PASS  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses for 6 (workers 5+1)",
+        "",
+        "15 passed, 0 warning(s), 0 failed",
+    ]
+
+
+def test_missing_secret_fails_word_for_word(setup: Setup) -> None:
+    result = setup.doctor()
+    assert result.returncode == 1
+    ns = setup.ns
+    lines = result.stdout.splitlines()
+    assert lines[4:] == [
+        f"FAIL  credentials-secret: Secret {ns}/proxmox-secret does not exist -> capi-kamaji-proxmox secret create "
+        f"proxmox-secret -n {ns} --cluster-name demo (reads PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET)",
+        f"FAIL  proxmox: not checked: no usable credentials Secret {ns}/proxmox-secret -> fix the credentials-secret "
+        "check first",
+        "",
+        "4 passed, 0 warning(s), 2 failed",
+    ]
+
+
+def test_proxmox_failures_word_for_word(mgmt_cluster: ControlPlane, namespace: str, pve_sim: PVESimulator,
+                                        tmp_path: Path) -> None:  # fmt: skip
+    pool = config()["nodePools"][0]
+    pool = {**pool, "autoscaling": {"enabled": True, "minSize": 1, "maxSize": 30}, "replicas": None}
+    setup = Setup(mgmt_cluster, namespace, pve_sim, tmp_path, nodePools=[pool])
+    setup.secret()
+    pve_sim.inventory.node("pve2").status = "offline"  # type: ignore[union-attr]
+    result = setup.doctor()
+    assert result.returncode == 1
+    by_name = {line.split(":", 1)[0].split()[-1]: line for line in result.stdout.splitlines() if ":" in line}
+    assert by_name["nodes"] == (
+        "FAIL  nodes: pve2 not online (cluster: pve1 online, pve2 offline, pve3 offline) -> bring pve2 online or "
+        "remove it from allowedNodes"
+    )
+    assert by_name["ip-addresses"] == (
+        "FAIL  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses; pools at maximum size plus surge need 31 "
+        "(workers 30+1) -> add at least 10 addresses to the ranges or lower maxSize/maxSurge"
+    )
+    assert result.stdout.endswith(" failed\n")
+
+
+def test_bootstrap_rbac_yaml_is_printed(setup: Setup, mgmt_cluster: ControlPlane) -> None:
+    setup.secret()
+    result = setup.doctor("--skip-proxmox", "--bootstrap-namespace", setup.ns + "-capi")
+    sa = f"system:serviceaccount:{setup.ns}-capi:boot"
+    line = next(ln for ln in result.stdout.splitlines() if "bootstrap-rbac:" in ln)
+    if mgmt_cluster.generation == "current":
+        assert result.returncode == 1
+        assert line.startswith(f"FAIL  bootstrap-rbac: {sa} may not get, list, watch kamajicontrolplanes; ")
+    else:
+        assert result.returncode == 0
+        assert line.startswith(f"WARN  bootstrap-rbac: {sa} may not get, list, watch kamajicontrolplanes; ")
+    _, _, block = result.stdout.partition("bootstrap-rbac: to fix, apply:\n")
+    yaml_text = block.rsplit("\n\n", 1)[0]
+    docs = [d for d in yaml.safe_load_all(yaml_text) if d]
+    assert [d["kind"] for d in docs] == ["ClusterRole", "ClusterRoleBinding"]
+    assert docs[1]["subjects"] == [{"kind": "ServiceAccount", "name": "boot", "namespace": f"{setup.ns}-capi"}]
+
+
+def test_json_output(setup: Setup) -> None:
+    setup.secret()
+    result = setup.doctor("-o", "json", "--skip-proxmox")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["release"] == "demo" and data["namespace"] == setup.ns and data["status"] == "pass"
+    assert [c["name"] for c in data["checks"]] == [
+        "kinds", "ipam-provider", "bootstrap-rbac", f"datastore[{setup.datastore}]", "credentials-secret",
+    ]  # fmt: skip
+    assert all(set(c) == {"name", "status", "found", "fix"} for c in data["checks"])
+
+
+def test_tls_verification(setup: Setup) -> None:
+    setup.secret()
+    strict = setup.doctor(ca=False)
+    assert strict.returncode == 1
+    access = next(ln for ln in strict.stdout.splitlines() if "api-access:" in ln)
+    assert access.startswith(f"FAIL  api-access: the TLS certificate of {setup.sim.url} could not be verified against "
+                             "the system CA store (")  # fmt: skip
+    loose = setup.doctor("--insecure-skip-tls-verify", ca=False)
+    assert loose.returncode == 0, loose.stdout
+    assert loose.stderr == "warning: --insecure-skip-tls-verify: Proxmox's certificate is not verified\n"
+    assert (
+        "WARN  proxmox-tls: TLS verification of the Proxmox API is off (--insecure-skip-tls-verify) -> pass "
+        "--proxmox-ca-file with the CA that signed the Proxmox certificate (/etc/pve/pve-root-ca.pem on a node)"
+    ) in loose.stdout.splitlines()
+
+
+def test_bad_values_and_kubeconfig_are_one_line(setup: Setup, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("nodePools: 3\n")
+    result = cli("doctor", "demo", "-f", str(bad), "--kubeconfig", str(setup.plane.kubeconfig), env=env())
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: nodePools")
+    assert "Traceback" not in result.stderr
+    result = cli("doctor", "demo", "-f", str(setup.values), "--kubeconfig", str(tmp_path / "nope"), env=env())
+    assert result.returncode == 1
+    assert result.stderr == f"error: kubeconfig file {tmp_path / 'nope'} not found\n"
+
+
+def test_token_secret_appears_in_no_output(setup: Setup, tmp_path: Path) -> None:
+    """Every command that touches the token secret, with DEBUG logs on: the secret shows up nowhere."""
+    known = "5e9c1d7a-0b2f-4c3d-8e4f-a1b2c3d4e5f6"
+    setup.sim.inventory.users["capmox@pve"].tokens["capi"].secret = known
+    kc = ["--kubeconfig", str(setup.plane.kubeconfig)]
+    outputs = []
+    creds = {**env(), "PROXMOX_URL": setup.sim.url + "/api2/json", "PROXMOX_TOKEN": TOKEN, "PROXMOX_SECRET": known}
+    outputs.append(cli("secret", "create", "proxmox-secret", "-n", setup.ns, "--cluster-name", "demo", *kc,
+                       "--verify", "--proxmox-ca-file", str(setup.sim.ca_path), "--debug", env=creds))  # fmt: skip
+    assert outputs[-1].returncode == 0, outputs[-1].stderr
+    outputs.append(setup.doctor("--debug"))
+    assert outputs[-1].returncode == 0, outputs[-1].stdout
+    assert "debug: " in outputs[-1].stderr  # DEBUG logging really was on
+    outputs.append(setup.doctor("-o", "json", "--debug", "--insecure-skip-tls-verify", ca=False))
+    outputs.append(cli("template", "demo", "-f", str(setup.values), "-n", setup.ns, env=creds))
+    assert outputs[-1].returncode == 0, outputs[-1].stderr
+    # Failure paths print more: a wrong secret in the cluster, and the secret pasted into the token key.
+    setup.sim.inventory.users["capmox@pve"].tokens["capi"].secret = "rotated-" + "0" * 28
+    outputs.append(setup.doctor("--debug"))
+    assert outputs[-1].returncode == 1
+    create_secret(setup.plane.client, setup.ns, "pasted", {"url": setup.sim.url, "token": f"{TOKEN}={known}",
+                                                          "secret": known})  # fmt: skip
+    outputs.append(setup.doctor("--debug", "--set", "proxmox.secret.name=pasted"))
+    assert outputs[-1].returncode == 1
+    assert (
+        f"FAIL  credentials-secret: Secret {setup.ns}/pasted: key token is not of the form user@realm!tokenname (the "
+        "value is not shown in case it holds the secret) -> recreate it with the token id and the secret apart: "
+        f"capi-kamaji-proxmox secret create pasted -n {setup.ns} --cluster-name demo (reads PROXMOX_URL, "
+        "PROXMOX_TOKEN, PROXMOX_SECRET)"
+    ) in outputs[-1].stdout.splitlines()
+    encoded = base64.b64encode(known.encode()).decode()
+    for result in outputs:
+        for stream in (result.stdout, result.stderr):
+            assert known not in stream
+            assert encoded not in stream
