@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capi_kamaji_proxmox.values.errors import ValuesError
+from tests.render import webhooks
 from tests.rendering import EXAMPLES, NOT_IN_CRDS, render_config
 from tests.schema.crd_validator import CRDSet
 
@@ -42,6 +43,21 @@ def test_examples_accepted(crds: dict[str, CRDSet], example: Any, generation: st
     objs = render_config(yaml.safe_load(example.read_text()), generation=generation)
     assert objs
     assert rejected(crds, generation, objs) == []
+    assert webhooks.problems(objs) == []
+
+
+def test_webhook_checker_is_not_blind() -> None:
+    objs = render_config({"nodePools": [{"name": "a", "replicas": 1}]})
+    md = next(o for o in objs if o["kind"] == "MachineDeployment")
+    md["spec"]["selector"]["matchLabels"]["extra"] = "x"
+    pmt = next(o for o in objs if o["kind"] == "ProxmoxMachineTemplate")
+    pmt["spec"]["template"]["spec"]["templateSelector"] = {"matchTags": ["a"]}
+    assert webhooks.problems(objs) == [
+        "ProxmoxMachineTemplate demo-a-proxmox-machine-template-"
+        + pmt["metadata"]["name"].rsplit("-", 1)[1]
+        + ": needs exactly one template source (the clone's CEL rule)",
+        "MachineDeployment demo-a-md: selector does not match the template labels",
+    ]
 
 
 def test_validator_is_not_blind(crds: dict[str, CRDSet]) -> None:
@@ -186,3 +202,4 @@ def test_generated_values_accepted_in_both_generations(crds: dict[str, CRDSet], 
             continue
         objs = render_config(config, generation=generation)
         assert rejected(crds, generation, objs) == []
+        assert webhooks.problems(objs) == []
