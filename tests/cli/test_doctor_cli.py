@@ -237,3 +237,19 @@ def test_token_secret_appears_in_no_output(setup: Setup, tmp_path: Path) -> None
         for stream in (result.stdout, result.stderr):
             assert known not in stream
             assert encoded not in stream
+
+
+def test_install_refuses_on_a_failed_check(setup: Setup) -> None:
+    """``install`` runs the same checks first and writes nothing when one fails."""
+    kc = ["--kubeconfig", str(setup.plane.kubeconfig)]
+    ca = ["--proxmox-ca-file", str(setup.sim.ca_path)]
+    result = cli("install", "demo", "-f", str(setup.values), "-n", setup.ns, *kc, *ca, env=env())
+    assert result.returncode != 0
+    ns = setup.ns
+    assert (
+        f"FAIL  credentials-secret: Secret {ns}/proxmox-secret does not exist -> capi-kamaji-proxmox secret create "
+        f"proxmox-secret -n {ns} --cluster-name demo (reads PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET)"
+    ) in result.stderr.splitlines()
+    assert "preflight found " in result.stderr
+    secrets = setup.plane.client.get(f"/api/v1/namespaces/{ns}/secrets")
+    assert [s["metadata"]["name"] for s in secrets["items"]] == []
