@@ -155,7 +155,7 @@ def test_bootstrap_rbac_yaml_is_printed(setup: Setup, mgmt_cluster: ControlPlane
     else:
         assert result.returncode == 0
         assert line.startswith(f"WARN  bootstrap-rbac: {sa} may not get, list, watch kamajicontrolplanes; ")
-    _, _, block = result.stdout.partition("bootstrap-rbac: to fix, apply:\n")
+    _, _, block = result.stdout.partition("# bootstrap-rbac: to fix, save this and kubectl apply -f it\n")
     yaml_text = block.rsplit("\n\n", 1)[0]
     docs = [d for d in yaml.safe_load_all(yaml_text) if d]
     assert [d["kind"] for d in docs] == ["ClusterRole", "ClusterRoleBinding"]

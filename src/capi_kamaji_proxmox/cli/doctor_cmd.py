@@ -68,7 +68,7 @@ def _table(results: list[CheckResult]) -> str:
     for r in results:
         detail = getattr(r, "detail", "")
         if detail and r.status != "pass":
-            lines += ["", f"{r.name}: to fix, apply:", detail.rstrip("\n")]
+            lines += ["", f"# {r.name}: to fix, save this and kubectl apply -f it", "---", detail.rstrip("\n")]
     counts = {s: sum(1 for r in results if r.status == s) for s in ("pass", "warn", "fail")}
     lines += ["", f"{counts['pass']} passed, {counts['warn']} warning(s), {counts['fail']} failed"]
     return "\n".join(lines) + "\n"

@@ -228,7 +228,7 @@ def check_bootstrap_rbac(
     if not missing:
         return ManagementCheck(name, "pass", f"{user} may {', '.join(BOOTSTRAP_VERBS)} kamajicontrolplanes")
     manifests = bootstrap_rbac_manifests(namespace, service_account)
-    detail = "# kubectl apply -f - <<'EOF'\n" + yaml.safe_dump_all(manifests, sort_keys=False) + "# EOF\n"
+    detail = yaml.safe_dump_all(manifests, sort_keys=False)
     found = f"{user} may not {', '.join(missing)} kamajicontrolplanes"
     fix = (
         f"kubectl create clusterrole {RBAC_NAME} --verb={','.join(BOOTSTRAP_VERBS)} "
