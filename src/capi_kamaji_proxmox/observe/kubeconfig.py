@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kube.client import KubeClient
-from ..kube.errors import Forbidden, NotFound
+from ..kube.errors import ApiError, NotFound
 from ..naming import kubeconfig_secret
 from ..release.storage import ReleaseNotFound, SecretStorage
 from .build import ReleaseMissing
@@ -29,6 +30,8 @@ from .fields import dig
 from .snapshot import release_targets
 
 __all__ = ["KubeconfigMissing", "KubeconfigSource", "fetch_kubeconfig", "write_private"]
+
+log = logging.getLogger(__name__)
 
 KAMAJI_TCP_PATH = "/apis/kamaji.clastix.io/v1alpha1/namespaces/{ns}/tenantcontrolplanes/{name}"
 KAMAJI_KEY_ANNOTATION = "kamaji.clastix.io/kubeconfig-secret-key"
@@ -65,7 +68,8 @@ def _kamaji_secret(client: KubeClient, namespace: str, tcp_name: str) -> tuple[s
     name, key = f"{tcp_name}-admin-kubeconfig", KAMAJI_DEFAULT_KEY
     try:
         tcp: dict[str, Any] = client.request("GET", KAMAJI_TCP_PATH.format(ns=namespace, name=tcp_name))
-    except (NotFound, Forbidden):  # no such object, Kamaji not served here, or no RBAC on it
+    except ApiError as e:  # no such object, Kamaji not served, no RBAC: the default name is the best guess
+        log.debug("TenantControlPlane %s/%s unreadable (%s); assuming Kamaji's default names", namespace, tcp_name, e)
         return name, key
     name = str(dig(tcp, "status", "kubeconfig", "admin", "secretName") or name)
     key = str(dig(tcp, "metadata", "annotations", KAMAJI_KEY_ANNOTATION) or key)
