@@ -326,3 +326,35 @@ def test_unreachable_management_cluster(mgmt_cluster: ControlPlane, tmp_path: ob
     assert len(results) == 1
     assert results[0].name == "management-cluster" and results[0].status == "fail"
     assert results[0].found.startswith("cannot reach https://127.0.0.1:9 (")
+
+
+def test_bootstrap_rbac_severity_follows_the_controller_image(
+    mgmt_cluster: ControlPlane, namespace: str, admin: AdminClient
+) -> None:
+    """The image tag of the bootstrap controller tells whether the grant is needed now (v1.14) or later."""
+
+    def deploy(tag: str) -> None:
+        labels = {"control-plane": "controller-manager"}
+        admin.apply({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "capi-kubeadm-bootstrap-controller-manager", "namespace": namespace},
+            "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {
+                "containers": [{"name": "manager",
+                                "image": f"registry.k8s.io/cluster-api/kubeadm-bootstrap-controller:{tag}"}]}}},
+        })  # fmt: skip
+
+    client = product_client(mgmt_cluster.kubeconfig, namespace)
+    user = f"system:serviceaccount:{namespace}:boot"
+    deploy("v1.13.2")
+    res = check_bootstrap_rbac(client, discovery(client), namespace, "boot")
+    assert (res.status, res.found) == (
+        "warn",
+        f"{user} may not get, list, watch kamajicontrolplanes; Cluster API v1.13 does not need it yet, v1.14 does",
+    )
+    deploy("v1.14.0")
+    res = check_bootstrap_rbac(client, discovery(client), namespace, "boot")
+    assert (res.status, res.found) == (
+        "fail",
+        f"{user} may not get, list, watch kamajicontrolplanes; Cluster API v1.14 reads the control plane's version "
+        "and fails worker bootstrap with Forbidden without it",
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ __all__ = [
     "Credentials",
     "ManagementCheck",
     "bootstrap_rbac_manifests",
+    "bootstrap_release",
     "check_bootstrap_rbac",
     "check_credentials_secret",
     "check_datastore",
@@ -64,6 +66,7 @@ DATASTORES = KindRequest("kamaji.clastix.io", "datastores", ("v1alpha1",), "Kama
 # Kinds with their own check; the rest belong to the "kinds" check.
 _OWN_CHECK = {"InClusterIPPool", "ServiceMonitor"}
 _TRANSPORT = (httpx2.TransportError, OSError)
+_BOOTSTRAP_IMAGE = re.compile(r"kubeadm-bootstrap-controller(?:-[a-z0-9]+)?:v(\d+)\.(\d+)\.\d+")
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,21 @@ def _can(client: KubeClient, user: str, groups: list[str], verb: str) -> tuple[b
     return bool(status.get("allowed")), str(status.get("reason") or "")
 
 
+def bootstrap_release(client: KubeClient, namespace: str) -> tuple[int, int] | None:
+    """(major, minor) of the kubeadm bootstrap controller image in ``namespace``, if it can be read."""
+    try:
+        items = client.request("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments").get("items") or []
+    except (ApiError, *_TRANSPORT):
+        return None
+    for item in items:
+        containers = ((item.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
+        for c in containers:
+            m = _BOOTSTRAP_IMAGE.search(str(c.get("image", "")))
+            if m:
+                return int(m.group(1)), int(m.group(2))
+    return None
+
+
 def check_bootstrap_rbac(
     client: KubeClient,
     disc: Discovery,
@@ -236,7 +254,25 @@ def check_bootstrap_rbac(
         f"clusterrolebinding {RBAC_NAME} --clusterrole={RBAC_NAME} "
         f"--serviceaccount={namespace}:{service_account} (or apply the YAML doctor prints)"
     )
-    # v1beta2 bootstrap means CAPI >= v1.11; v1.14 of those needs the grant, and it is harmless on the rest.
+    release = bootstrap_release(client, namespace)
+    if release is not None:
+        if release >= (1, 14):
+            return ManagementCheck(
+                name,
+                "fail",
+                f"{found}; Cluster API v{'.'.join(map(str, release))} reads the control plane's version and fails "
+                "worker bootstrap with Forbidden without it",
+                fix,
+                detail,
+            )
+        return ManagementCheck(
+            name,
+            "warn",
+            f"{found}; Cluster API v{'.'.join(map(str, release))} does not need it yet, v1.14 does",
+            fix,
+            detail,
+        )
+    # Version unknown: v1beta2 bootstrap means CAPI >= v1.11, where v1.14 needs the grant (harmless on the rest).
     bootstrap_version, _ = _choose(disc, "KubeadmConfigTemplate")
     if bootstrap_version and bootstrap_version != KINDS["KubeadmConfigTemplate"].versions[0]:
         return ManagementCheck(
