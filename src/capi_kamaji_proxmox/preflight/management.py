@@ -438,6 +438,8 @@ def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
         return CheckResult(name, "fail", f"forbidden: {exc}", "run doctor with a user allowed to read this")
     except ApiError as exc:
         return CheckResult(name, "fail", f"the API server answered {exc.code}: {exc}", "see the message")
+    except _TRANSPORT as exc:
+        return CheckResult(name, "fail", f"lost the connection to the API server ({exc})", "run doctor again")
 
 
 def _connection_check(client: KubeClient, disc: Discovery) -> CheckResult | None:
@@ -506,6 +508,10 @@ def run_management_checks(
     except ApiError as exc:
         secret_result = CheckResult(
             "credentials-secret", "fail", f"the API server answered {exc.code}: {exc}", "see the message"
+        )
+    except _TRANSPORT as exc:
+        secret_result = CheckResult(
+            "credentials-secret", "fail", f"lost the connection to the API server ({exc})", "run doctor again"
         )
     results.append(secret_result)
     return results, creds
