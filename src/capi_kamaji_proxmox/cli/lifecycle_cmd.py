@@ -166,22 +166,25 @@ def _preflight(ctx: ActionContext, args: argparse.Namespace, loaded: Any) -> Non
     if ctx.options.skip_preflight:
         print("warning: --skip-preflight: the management cluster and Proxmox were not checked", file=sys.stderr)
         return
-    try:
-        from capi_kamaji_proxmox.preflight.run import run_preflight
-    except ImportError:
-        return
+    from capi_kamaji_proxmox.preflight.run import run_preflight
+
     results = run_preflight(
         ctx.client,
         ctx.namespace,
         loaded,
         args.release,
-        insecure=getattr(args, "insecure_skip_tls_verify", False),
-        ca_file=getattr(args, "proxmox_ca_file", None),
+        insecure=args.insecure_skip_tls_verify,
+        ca_file=args.proxmox_ca_file,
+        bootstrap_namespace=args.bootstrap_namespace,
+        bootstrap_service_account=args.bootstrap_service_account,
     )
     failed = [r for r in results if r.status == "fail"]
     for r in results:
         if r.status != "pass":
             print(r.line(), file=sys.stderr)
+            detail = getattr(r, "detail", "")
+            if detail and r.status == "fail":
+                print(detail.rstrip(), file=sys.stderr)
     if failed:
         raise LifecycleError(
             f"preflight found {len(failed)} problem(s) (listed above); fix them, or pass --skip-preflight to go ahead anyway"
@@ -416,3 +419,15 @@ def _preflight_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-preflight", action="store_true", help="do not run the doctor checks first")
     p.add_argument("--insecure-skip-tls-verify", action="store_true", help="do not verify Proxmox's certificate")
     p.add_argument("--proxmox-ca-file", metavar="FILE", help="CA bundle that signed Proxmox's certificate")
+    p.add_argument(
+        "--bootstrap-namespace",
+        metavar="NS",
+        default="capi-kubeadm-bootstrap-system",
+        help="namespace of the kubeadm bootstrap provider (for its RBAC check)",
+    )
+    p.add_argument(
+        "--bootstrap-service-account",
+        metavar="SA",
+        default="capi-kubeadm-bootstrap-manager",
+        help="service account of the kubeadm bootstrap provider",
+    )
