@@ -9,14 +9,17 @@ WATCH requests starting at the resourceVersion each LIST returned.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from ..kube.apply import WatchEvent, watch
 from ..kube.client import KubeClient
 from ..kube.discovery import APINotServed, KindRequest, ResourceInfo, discovery
-from ..release.record import DecodeError, Release, decode_secret_data, split_manifest
+from ..release.record import DecodeError, Release, decode_secret_data
 from ..render.apis import CONTROLPLANE, CORE, INFRA
 from .fields import name_of, namespace_of
 
@@ -247,15 +250,46 @@ class Targets:
     machine_deployments: tuple[str, ...]
 
 
+_DOC_SPLIT = re.compile(r"(?m)^---[ \t]*(?:#.*)?$")
+_WANTED_KIND = re.compile(r"(?m)^kind:[ \t]*[\"']?(Cluster|KamajiControlPlane|MachineDeployment)[\"']?[ \t]*$")
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TARGETS_CACHE: dict[tuple[str, str, int, int], Targets | None] = {}
+
+
+def _wanted_objects(manifest: str) -> list[JSON]:
+    """Only the documents ``release_targets`` needs, parsed with libyaml when available.
+
+    A release manifest holds ~10 documents; parsing all of them with the pure-Python loader
+    dominated ``status`` for large fleets, so other kinds are skipped by a top-level ``kind:`` check.
+    """
+    out: list[JSON] = []
+    for chunk in _DOC_SPLIT.split(manifest):
+        if not _WANTED_KIND.search(chunk):
+            continue
+        obj = yaml.load(chunk, Loader=_Loader)  # _Loader is CSafeLoader or SafeLoader: safe
+        if isinstance(obj, dict):
+            out.append(obj)
+    return out
+
+
 def release_targets(release: Release) -> Targets | None:
     """The Cluster (and its control plane and pools) a release manages; None if it has no Cluster.
 
     The cluster name comes from the manifest, not the release name: they differ whenever the
-    values set ``cluster.name``.
+    values set ``cluster.name``. A revision never changes, so the answer is cached per revision.
     """
+    key = (release.namespace, release.name, release.version, len(release.manifest))
+    if key not in _TARGETS_CACHE:
+        if len(_TARGETS_CACHE) > 10_000:
+            _TARGETS_CACHE.clear()
+        _TARGETS_CACHE[key] = _targets(release)
+    return _TARGETS_CACHE[key]
+
+
+def _targets(release: Release) -> Targets | None:
     try:
-        objs = split_manifest(release.manifest)
-    except Exception:  # a hand-edited or foreign record: not one of ours
+        objs = _wanted_objects(release.manifest)
+    except yaml.YAMLError:  # a hand-edited or foreign record: not one of ours
         return None
     cluster = next((o for o in objs if o.get("kind") == "Cluster" and _is_capi(o)), None)
     if cluster is None:
