@@ -326,3 +326,66 @@ def test_missing_release_and_bad_values_messages(tool: Tool) -> None:
     assert r.returncode == 2 and "did you mean 'nodePools[0].numCores'" in r.stderr
     r = tool("history", "nope")
     assert r.returncode == 1 and r.stderr == f"error: release 'nope' not found in namespace {tool.namespace!r}\n"
+
+
+def test_history_max_keeps_the_newest_revisions(tool: Tool) -> None:
+    tool.ok("install", "demo", "--skip-preflight")
+    for replicas in (2, 3, 4, 5):
+        tool.ok(
+            "upgrade", "demo", "--skip-preflight", "--history-max", "3", "--set", f"nodePools[0].replicas={replicas}"
+        )
+    assert [(h["revision"], h["status"]) for h in tool.json("history", "demo")] == [
+        (3, "superseded"),
+        (4, "superseded"),
+        (5, "deployed"),
+    ]
+
+
+def test_atomic_upgrade_rolls_back_on_failure(tool: Tool) -> None:
+    gen = tool.cluster.generation
+    tool.ok("install", "demo", "--skip-preflight")
+    blocker = {
+        "apiVersion": CORE[gen],
+        "kind": "MachineDeployment",
+        "metadata": {"name": "demo-extra-md"},
+        "spec": {
+            "clusterName": "demo",
+            "replicas": 5,
+            "selector": {"matchLabels": {"pool": "extra"}},
+            "template": {
+                "metadata": {"labels": {"pool": "extra"}},
+                "spec": {
+                    "clusterName": "demo",
+                    "bootstrap": {"dataSecretName": "s"},
+                    "infrastructureRef": (
+                        {"apiGroup": "infrastructure.cluster.x-k8s.io"}
+                        if gen == "current"
+                        else {"apiVersion": INFRA[gen]}
+                    )
+                    | {"kind": "ProxmoxMachineTemplate", "name": "x"},
+                },
+            },
+        },
+    }
+    tool.apply(blocker, manager="someone-else")
+    pools = [
+        "--set",
+        "nodePools[1].name=extra",
+        "--set",
+        "nodePools[1].replicas=2",
+        "--set",
+        "nodePools[0].memoryMiB=4096",
+    ]
+    result = tool("upgrade", "demo", "--skip-preflight", "--atomic", *pools)
+    assert result.returncode == 1
+    assert "--atomic: rolling back to revision 1" in result.stderr
+    assert [(h["revision"], h["status"], h["description"][:20]) for h in tool.json("history", "demo")] == [
+        (1, "superseded", "Install complete"),
+        (2, "failed", "upgrade failed: Mach"),
+        (3, "deployed", "Rollback to 1"),
+    ]
+    # revision 1's template is what the pool uses again; the half-applied new template is gone
+    md = tool.get(CORE[gen], "MachineDeployment", "demo-default-md")
+    assert tool.names(INFRA[gen], "ProxmoxMachineTemplate") == [
+        md["spec"]["template"]["spec"]["infrastructureRef"]["name"]
+    ]
