@@ -148,3 +148,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say where the API server logs of failed sessions were kept."""
     for path in _KEPT_LOGS:
         terminalreporter.write_line(f"harness: kube-apiserver log kept at {path}")
+
+
+_INTEGRATION_RAN: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember integration tests that really ran (passed or failed, not skipped)."""
+    if report.when == "call" and "integration" in report.keywords and not report.skipped:
+        _INTEGRATION_RAN.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI=true a run in which no integration test ran is a failure, whatever else passed."""
+    if _in_ci() and exitstatus == 0 and session.testscollected and not _INTEGRATION_RAN:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print("\nerror: CI=true but no integration test ran; the integration tier is mandatory in CI")
