@@ -62,6 +62,7 @@ _ckp_words() {{
     if args.shell == "bash":
         script += "complete -o default -F _ckp_complete capi-kamaji-proxmox ckp\n"
     else:
-        script += "autoload -U +X bashcompinit && bashcompinit\ncomplete -o default -F _ckp_complete capi-kamaji-proxmox ckp\n"
+        script += "autoload -U +X bashcompinit && bashcompinit\n"
+        script += "complete -o default -F _ckp_complete capi-kamaji-proxmox ckp\n"
     sys.stdout.write(script)
     return 0

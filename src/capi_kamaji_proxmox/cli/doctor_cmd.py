@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from capi_kamaji_proxmox.cli import common
 from capi_kamaji_proxmox.cli.secret_cmd import enable_debug_logging
-from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
-from capi_kamaji_proxmox.kube.errors import KubeConfigError
-from capi_kamaji_proxmox.preflight.management import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT, worst
-from capi_kamaji_proxmox.preflight.run import run_preflight
-from capi_kamaji_proxmox.proxmox.preflight import CheckResult
+from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
+
+if TYPE_CHECKING:
+    from capi_kamaji_proxmox.proxmox.preflight import CheckResult
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,6 +52,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _as_json(release: str, namespace: str, results: list[CheckResult]) -> str:
+    from capi_kamaji_proxmox.preflight.management import worst
+
     checks = []
     for r in results:
         item = {"name": r.name, "status": r.status, "found": r.found, "fix": r.fix}
@@ -75,6 +77,12 @@ def _table(results: list[CheckResult]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The Kubernetes and Proxmox clients load only when doctor runs (not for --help or template).
+    from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
+    from capi_kamaji_proxmox.kube.errors import KubeConfigError
+    from capi_kamaji_proxmox.preflight.management import worst
+    from capi_kamaji_proxmox.preflight.run import run_preflight
+
     if args.debug:
         enable_debug_logging()
     loaded = common.load(args, args.release)

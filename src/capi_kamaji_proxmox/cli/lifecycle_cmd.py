@@ -1,29 +1,25 @@
 """Release verbs against a management cluster: install, upgrade, diff, rollback, uninstall, history,
-get, list. Helm's names, flags and exit codes where they exist."""
+get, list. Helm's names, flags and exit codes where they exist. The work lives in
+:mod:`.lifecycle_run`, imported when a verb runs."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 from capi_kamaji_proxmox.cli import common
-from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
-from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, KubeConfigError, Unauthorized
-from capi_kamaji_proxmox.lifecycle import actions, query
-from capi_kamaji_proxmox.lifecycle import diff as diffs
-from capi_kamaji_proxmox.lifecycle.context import DEFAULT_TIMEOUT, ActionContext, Options
-from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
-from capi_kamaji_proxmox.lifecycle.plan import build_plan
-from capi_kamaji_proxmox.release.record import Release
-from capi_kamaji_proxmox.render.output import to_yaml
-from capi_kamaji_proxmox.values.load import validate_config
-from capi_kamaji_proxmox.values.merge import apply_set, merge_layers
+from capi_kamaji_proxmox.lifecycle.defaults import DEFAULT_HISTORY_MAX, DEFAULT_TIMEOUT
+from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
 
-Handler = Callable[[argparse.Namespace], int]
+
+def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from capi_kamaji_proxmox.cli import lifecycle_run
+
+        handler: Callable[[argparse.Namespace], int] = getattr(lifecycle_run, name)
+        return handler(args)
+
+    return run
 
 
 def _duration(text: str) -> float:
@@ -45,268 +41,9 @@ def _release_flags(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_TIMEOUT,
         help="how long to wait for --wait or for uninstall (seconds or 5m; default 5m)",
     )
-    p.add_argument("--history-max", type=int, default=10, help="keep at most this many revisions (0 = no limit)")
-
-
-@contextmanager
-def _context(args: argparse.Namespace, options: Options | None = None) -> Iterator[ActionContext]:
-    """A connected context; connection and permission problems become one-line errors."""
-    try:
-        config = resolve_config(getattr(args, "kubeconfig", None), getattr(args, "context", None))
-    except KubeConfigError as exc:
-        raise common.CLIError(str(exc)) from None
-    namespace = getattr(args, "namespace", None) or config.namespace or "default"
-    client = KubeClient(config, namespace=namespace)
-    try:
-        yield ActionContext(client=client, namespace=namespace, options=options or Options())
-    except LifecycleError as exc:
-        raise common.CLIError(str(exc), exc.exit_code) from None
-    except Forbidden as exc:
-        raise common.CLIError(f"forbidden: {exc}") from None
-    except Unauthorized as exc:
-        raise common.CLIError(f"the management cluster refused the credentials: {exc}") from None
-    except ApiError as exc:
-        raise common.CLIError(str(exc)) from None
-    except OSError as exc:
-        raise common.CLIError(f"cannot reach the management cluster at {config.cluster.server}: {exc}") from None
-    finally:
-        client.close()
-
-
-def _options(args: argparse.Namespace) -> Options:
-    return Options(
-        dry_run=getattr(args, "dry_run", False),
-        wait=getattr(args, "wait", False),
-        timeout=getattr(args, "timeout", DEFAULT_TIMEOUT),
-        force_conflicts=getattr(args, "force_conflicts", False),
-        history_max=getattr(args, "history_max", 10),
-        atomic=getattr(args, "atomic", False),
-        keep_history=getattr(args, "keep_history", False),
-        skip_preflight=getattr(args, "skip_preflight", False),
+    p.add_argument(
+        "--history-max", type=int, default=DEFAULT_HISTORY_MAX, help="keep at most this many revisions (0 = no limit)"
     )
-
-
-def _user_config(args: argparse.Namespace, base: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
-    """The user's layer from -f/--set/--set-string (on top of ``base``), and whether anything was given.
-
-    With ``base`` (the last release's values, for --reuse-values), ``--set nodePools[0].replicas=3``
-    edits the reused pool instead of replacing the whole list as plain Helm would.
-    """
-    from capi_kamaji_proxmox.values.load import read_values_file
-
-    config: dict[str, Any] = dict(base or {})
-    for path in args.values:
-        config = merge_layers(config, read_values_file(path))
-    if args.set:
-        config = apply_set(config, args.set)
-    if args.set_string:
-        config = apply_set(config, args.set_string, as_string=True, flag="--set-string")
-    return config, bool(args.values or args.set or args.set_string)
-
-
-def _upgrade_values(args: argparse.Namespace, last: Release | None) -> dict[str, Any]:
-    """Helm's rule: --reuse-values builds on the last values; with no values given (and no
-    --reset-values) the last values are kept; otherwise only the given values count."""
-    given = bool(args.values or args.set or args.set_string)
-    if last is not None and (args.reuse_values or (not given and not args.reset_values)):
-        return _user_config(args, base=last.config)[0]
-    return _user_config(args)[0]
-
-
-def _print_release(rec: Release, output: str, *, dry_run: bool = False) -> None:
-    data = query.summary(rec)
-    if output == "json":
-        print(json.dumps({**data, "notes": rec.info.notes}, indent=2))
-    elif output == "yaml":
-        sys.stdout.write(to_yaml({**data, "notes": rec.info.notes}))
-    else:
-        print(
-            f"NAME: {rec.name}\nNAMESPACE: {rec.namespace}\nSTATUS: {'dry run' if dry_run else rec.status.value}"
-            f"\nREVISION: {rec.version}\nDESCRIPTION: {rec.info.description}\n\nNOTES:\n{rec.info.notes}"
-        )
-
-
-def _warn(loaded_warnings: list[str]) -> None:
-    for w in loaded_warnings:
-        print(f"warning: {w}", file=sys.stderr)
-
-
-# --------------------------------------------------------------------------- install / upgrade
-
-
-def run_install(args: argparse.Namespace) -> int:
-    config, _ = _user_config(args)
-    loaded = validate_config(config, release_name=args.release)
-    _warn(loaded.warnings)
-    with _context(args, _options(args)) as ctx:
-        _preflight(ctx, args, loaded)
-        rec = actions.install(ctx, args.release, loaded)
-        if ctx.options.wait and not ctx.options.dry_run:
-            _wait(ctx, args.release)
-    _print_release(rec, args.output, dry_run=args.dry_run)
-    return common.EXIT_OK
-
-
-def run_upgrade(args: argparse.Namespace) -> int:
-    with _context(args, _options(args)) as ctx:
-        hist = ctx.storage.history(args.release)
-        config = _upgrade_values(args, hist[-1] if hist else None)
-        loaded = validate_config(config, release_name=args.release)
-        _warn(loaded.warnings)
-        _preflight(ctx, args, loaded)
-        rec = actions.upgrade(ctx, args.release, loaded, install_missing=args.install)
-        if ctx.options.wait and not ctx.options.dry_run:
-            _wait(ctx, args.release)
-    _print_release(rec, args.output, dry_run=args.dry_run)
-    return common.EXIT_OK
-
-
-def _preflight(ctx: ActionContext, args: argparse.Namespace, loaded: Any) -> None:
-    """Run the doctor checks first; stop on a failure unless --skip-preflight (said in the output)."""
-    if ctx.options.skip_preflight:
-        print("warning: --skip-preflight: the management cluster and Proxmox were not checked", file=sys.stderr)
-        return
-    from capi_kamaji_proxmox.preflight.run import run_preflight
-
-    results = run_preflight(
-        ctx.client,
-        ctx.namespace,
-        loaded,
-        args.release,
-        insecure=args.insecure_skip_tls_verify,
-        ca_file=args.proxmox_ca_file,
-        bootstrap_namespace=args.bootstrap_namespace,
-        bootstrap_service_account=args.bootstrap_service_account,
-    )
-    failed = [r for r in results if r.status == "fail"]
-    for r in results:
-        if r.status != "pass":
-            print(r.line(), file=sys.stderr)
-            detail = getattr(r, "detail", "")
-            if detail and r.status == "fail":
-                print(detail.rstrip(), file=sys.stderr)
-    if failed:
-        raise LifecycleError(
-            f"preflight found {len(failed)} problem(s) (listed above); fix them, or pass --skip-preflight to go ahead anyway"
-        )
-
-
-def _wait(ctx: ActionContext, name: str) -> None:
-    from capi_kamaji_proxmox.lifecycle.wait import wait_ready
-
-    wait_ready(ctx, name)
-
-
-# --------------------------------------------------------------------------- other verbs
-
-
-def run_diff(args: argparse.Namespace) -> int:
-    with _context(args, _options(args)) as ctx:
-        hist = ctx.storage.history(args.release)
-        last = hist[-1] if hist else None
-        config = _upgrade_values(args, last)
-        loaded = validate_config(config, release_name=args.release)
-        _warn(loaded.warnings)
-        deployed = [r for r in hist if r.status.value == "deployed"]
-        plan = build_plan(ctx, args.release, loaded, previous=[last, deployed[-1] if deployed else None], impacts=True)
-        from capi_kamaji_proxmox.lifecycle.records import written_by_tool
-
-        changes = diffs.object_diffs(ctx, plan, force=bool(last and not written_by_tool(last)))
-    if args.output == "json":
-        print(json.dumps(diffs.as_data(plan, changes), indent=2))
-    elif args.output == "yaml":
-        sys.stdout.write(to_yaml(diffs.as_data(plan, changes)))
-    else:
-        sys.stdout.write(diffs.render_text(plan, changes))
-    return common.EXIT_INVALID if changes else common.EXIT_OK
-
-
-def run_rollback(args: argparse.Namespace) -> int:
-    with _context(args, _options(args)) as ctx:
-        rec = actions.rollback(ctx, args.release, args.revision)
-        if ctx.options.wait:
-            _wait(ctx, args.release)
-    print(f"Rollback was a success! Release {args.release!r} is at revision {rec.version} ({rec.info.description}).")
-    return common.EXIT_OK
-
-
-def run_uninstall(args: argparse.Namespace) -> int:
-    with _context(args, _options(args)) as ctx:
-        actions.uninstall(ctx, args.release)
-    if not args.dry_run:
-        kept = " (history kept)" if args.keep_history else ""
-        print(f"release {args.release!r} uninstalled{kept}")
-    return common.EXIT_OK
-
-
-def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
-    widths = [max([len(title)] + [len(str(r.get(k, ""))) for r in rows]) for title, k in columns]
-    lines = ["\t".join(t.ljust(w) for (t, _), w in zip(columns, widths, strict=True)).rstrip()]
-    for r in rows:
-        lines.append("\t".join(str(r.get(k, "")).ljust(w) for (_, k), w in zip(columns, widths, strict=True)).rstrip())
-    return "\n".join(lines) + "\n"
-
-
-def _emit(rows: list[dict[str, Any]], output: str, columns: list[tuple[str, str]]) -> None:
-    if output == "json":
-        print(json.dumps(rows, indent=2))
-    elif output == "yaml":
-        sys.stdout.write(to_yaml(rows))
-    else:
-        sys.stdout.write(_table(rows, columns))
-
-
-def run_history(args: argparse.Namespace) -> int:
-    with _context(args) as ctx:
-        rows = [query.summary(r) for r in query.history(ctx, args.release)][-args.max :]
-    _emit(
-        rows,
-        args.output,
-        [
-            ("REVISION", "revision"),
-            ("UPDATED", "updated"),
-            ("STATUS", "status"),
-            ("CHART", "chart"),
-            ("APP VERSION", "app_version"),
-            ("DESCRIPTION", "description"),
-        ],
-    )
-    return common.EXIT_OK
-
-
-def run_list(args: argparse.Namespace) -> int:
-    with _context(args) as ctx:
-        rows = [query.summary(r) for r in query.list_releases(ctx, all_namespaces=args.all_namespaces)]
-    _emit(
-        rows,
-        args.output,
-        [
-            ("NAME", "name"),
-            ("NAMESPACE", "namespace"),
-            ("REVISION", "revision"),
-            ("UPDATED", "updated"),
-            ("STATUS", "status"),
-            ("CHART", "chart"),
-            ("APP VERSION", "app_version"),
-        ],
-    )
-    return common.EXIT_OK
-
-
-def run_get(args: argparse.Namespace) -> int:
-    with _context(args) as ctx:
-        rec = query.get_revision(ctx, args.release, args.revision)
-    if args.what == "values":
-        data = query.values_of(rec, all_values=args.all)
-        if args.output == "json":
-            print(json.dumps(data, indent=2))
-        else:
-            sys.stdout.write(to_yaml(data) if data else "{}\n")
-    elif args.what == "manifest":
-        sys.stdout.write(rec.manifest)
-    else:
-        sys.stdout.write(rec.info.notes)
-    return common.EXIT_OK
 
 
 # --------------------------------------------------------------------------- registration
@@ -329,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--atomic", action="store_true", help="on failure, remove what the install created")
     _preflight_flags(p)
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
-    p.set_defaults(func=run_install)
+    p.set_defaults(func=_lazy("run_install"))
 
     p = release_parser(
         "upgrade",
@@ -347,7 +84,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--force-conflicts", action="store_true", help="take over fields owned by other field managers")
     _preflight_flags(p)
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
-    p.set_defaults(func=run_upgrade)
+    p.set_defaults(func=_lazy("run_upgrade"))
 
     p = release_parser(
         "diff",
@@ -361,7 +98,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--reuse-values", action="store_true", help="merge the given values onto the last release's")
     p.add_argument("--reset-values", action="store_true", help="use only the given values and the defaults")
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
-    p.set_defaults(func=run_diff)
+    p.set_defaults(func=_lazy("run_diff"))
 
     p = release_parser(
         "rollback",
@@ -371,7 +108,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("revision", metavar="REVISION", type=int, nargs="?", help="revision to return to")
     _release_flags(p)
-    p.set_defaults(func=run_rollback)
+    p.set_defaults(func=_lazy("run_rollback"))
 
     p = release_parser(
         "uninstall",
@@ -382,13 +119,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     _release_flags(p)
     p.add_argument("--keep-history", action="store_true", help="keep the release records, marked uninstalled")
-    p.set_defaults(func=run_uninstall)
+    p.set_defaults(func=_lazy("run_uninstall"))
 
     p = release_parser("history", "revisions of a release", "Revisions of a release, oldest first.")
     common.add_kube_flags(p)
     p.add_argument("--max", type=int, default=256, help="show at most this many revisions")
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
-    p.set_defaults(func=run_history)
+    p.set_defaults(func=_lazy("run_history"))
 
     p = sub.add_parser(
         "get",
@@ -401,7 +138,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-a", "--all", action="store_true", help="values: the computed values (defaults included)")
     common.add_kube_flags(p)
     common.add_output_flag(p, ("yaml", "json"), "yaml")
-    p.set_defaults(func=run_get)
+    p.set_defaults(func=_lazy("run_get"))
 
     p = sub.add_parser(
         "list",
@@ -412,7 +149,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-A", "--all-namespaces", action="store_true", help="list releases of every namespace")
     common.add_kube_flags(p)
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
-    p.set_defaults(func=run_list)
+    p.set_defaults(func=_lazy("run_list"))
 
 
 def _preflight_flags(p: argparse.ArgumentParser) -> None:
@@ -422,12 +159,12 @@ def _preflight_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--bootstrap-namespace",
         metavar="NS",
-        default="capi-kubeadm-bootstrap-system",
+        default=BOOTSTRAP_NAMESPACE,
         help="namespace of the kubeadm bootstrap provider (for its RBAC check)",
     )
     p.add_argument(
         "--bootstrap-service-account",
         metavar="SA",
-        default="capi-kubeadm-bootstrap-manager",
+        default=BOOTSTRAP_SERVICE_ACCOUNT,
         help="service account of the kubeadm bootstrap provider",
     )

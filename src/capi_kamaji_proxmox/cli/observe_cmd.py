@@ -1,74 +1,22 @@
-"""``describe``, ``status`` and ``kubeconfig``: where clusters stand and why, without kubectl."""
+"""``describe``, ``status`` and ``kubeconfig``: where clusters stand and why, without kubectl.
+The work lives in :mod:`.observe_run`, imported when a command runs."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
-
-import httpx2
-import yaml
+from collections.abc import Callable
 
 from capi_kamaji_proxmox.cli import common
-from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
-from capi_kamaji_proxmox.kube.discovery import APINotServed
-from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, KubeConfigError, Unauthorized
-from capi_kamaji_proxmox.observe import (
-    Frame,
-    KubeconfigMissing,
-    ReleaseMissing,
-    Snapshot,
-    describe_lines,
-    describe_view,
-    fetch_kubeconfig,
-    load_describe,
-    load_status,
-    status_lines,
-    status_rows,
-    watch_loop,
-    write_private,
-)
-from capi_kamaji_proxmox.release.record import DecodeError
 
 
-@contextmanager
-def _connect(args: argparse.Namespace) -> Iterator[tuple[KubeClient, str]]:
-    """Client and namespace; every expected failure becomes one line on stderr, never a traceback."""
-    try:
-        config = resolve_config(args.kubeconfig, args.context)
-    except KubeConfigError as exc:
-        raise common.CLIError(str(exc)) from None
-    namespace = getattr(args, "namespace", None) or config.namespace or "default"
-    client = KubeClient(config, namespace=namespace)
-    try:
-        yield client, namespace
-    except (ReleaseMissing, KubeconfigMissing) as exc:
-        raise common.CLIError(str(exc.args[0] if exc.args else exc)) from None
-    except APINotServed as exc:
-        raise common.CLIError(f"{exc} (is this a Cluster API management cluster?)") from None
-    except Forbidden as exc:
-        raise common.CLIError(f"forbidden: {exc}") from None
-    except Unauthorized as exc:
-        raise common.CLIError(f"the management cluster refused the credentials: {exc}") from None
-    except ApiError as exc:
-        raise common.CLIError(str(exc)) from None
-    except DecodeError as exc:
-        raise common.CLIError(f"unreadable release record: {exc}") from None
-    except (OSError, httpx2.TransportError) as exc:
-        raise common.CLIError(f"cannot reach the management cluster at {config.cluster.server}: {exc}") from None
-    finally:
-        client.close()
+def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from capi_kamaji_proxmox.cli import observe_run
 
+        handler: Callable[[argparse.Namespace], int] = getattr(observe_run, name)
+        return handler(args)
 
-def _print_doc(doc: Any, output: str) -> None:
-    if output == "json":
-        print(json.dumps(doc, indent=2))
-    else:
-        sys.stdout.write(yaml.safe_dump(doc, sort_keys=False))
+    return run
 
 
 def _watch_flags(p: argparse.ArgumentParser) -> None:
@@ -85,115 +33,6 @@ def _watch_flags(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="with --watch: stop after this many seconds (exit 0)",
     )
-
-
-def _check_watch(args: argparse.Namespace) -> None:
-    if args.watch_timeout is not None and not args.watch:
-        raise common.CLIError("--watch-timeout needs --watch", common.EXIT_INVALID)
-    if args.watch_timeout is not None and args.watch_timeout <= 0:
-        raise common.CLIError("--watch-timeout must be a positive number of seconds", common.EXIT_INVALID)
-
-
-def _describe(args: argparse.Namespace) -> int:
-    _check_watch(args)
-    with _connect(args) as (client, namespace):
-        snap, queries = load_describe(client, namespace, args.release)
-
-        def render(s: Snapshot) -> Frame:
-            try:
-                view = describe_view(s, namespace, args.release)
-            except ReleaseMissing as exc:  # uninstalled while watching
-                view = {"release": None, "problems": [str(exc)]}
-                if args.output != "table":
-                    return Frame(doc=view)
-                return Frame(lines=[])
-            if args.output != "table":
-                return Frame(doc=view)
-            return Frame(lines=describe_lines(view, args.show_conditions))
-
-        if args.watch:
-            return watch_loop(
-                client,
-                snap,
-                queries,
-                render,
-                sys.stdout,
-                tty=sys.stdout.isatty(),
-                output=args.output,
-                timeout=args.watch_timeout,
-            )
-        frame = render(snap)
-        if args.output != "table":
-            _print_doc(frame.doc, args.output)
-        else:
-            print("\n".join(line.text for line in frame.lines or []))
-    return common.EXIT_OK
-
-
-def _status(args: argparse.Namespace) -> int:
-    _check_watch(args)
-    if args.all_namespaces and args.namespace:
-        raise common.CLIError("pass either -A or -n, not both", common.EXIT_INVALID)
-    with _connect(args) as (client, namespace):
-        scope = None if args.all_namespaces else namespace
-        snap, queries = load_status(client, scope)
-
-        def render(s: Snapshot) -> Frame:
-            rows = status_rows(s, s.latest_releases(scope))
-            if args.output != "table":
-                return Frame(doc=rows)
-            return Frame(lines=status_lines(rows, args.all_namespaces))
-
-        if args.watch:
-            return watch_loop(
-                client,
-                snap,
-                queries,
-                render,
-                sys.stdout,
-                tty=sys.stdout.isatty(),
-                output=args.output,
-                timeout=args.watch_timeout,
-            )
-        frame = render(snap)
-        if args.output != "table":
-            _print_doc(frame.doc, args.output)
-        elif frame.lines and len(frame.lines) > 1:
-            print("\n".join(line.text for line in frame.lines))
-        else:
-            where = "any namespace" if args.all_namespaces else f"namespace {namespace!r}"
-            print(f"no cluster releases in {where}", file=sys.stderr)
-    return common.EXIT_OK
-
-
-def _kubeconfig(args: argparse.Namespace) -> int:
-    if not args.output:
-        raise common.CLIError(
-            "say where the kubeconfig goes: -o FILE writes a file with mode 0600, -o - prints it to stdout",
-            common.EXIT_INVALID,
-        )
-    target = None if args.output == "-" else Path(args.output)
-    if target is not None and target.exists() and not args.force:
-        raise common.CLIError(f"{target} exists; pass --force to replace it")
-    if target is not None and not target.parent.is_dir():
-        raise common.CLIError(f"folder {target.parent} does not exist")
-    with _connect(args) as (client, namespace):
-        data, source = fetch_kubeconfig(client, namespace, args.release)
-    if target is None:
-        sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
-        sys.stdout.flush()
-        return common.EXIT_OK
-    try:
-        write_private(target, data, force=args.force)
-    except FileExistsError:
-        raise common.CLIError(f"{target} exists; pass --force to replace it") from None
-    except OSError as exc:
-        raise common.CLIError(f"cannot write {target}: {exc.strerror or exc}") from None
-    print(
-        f"wrote the admin kubeconfig of cluster {source.cluster} (Secret {source.secret}) to {target}",
-        file=sys.stderr,
-    )
-    return common.EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -215,7 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
     _watch_flags(p)
-    p.set_defaults(func=_describe)
+    p.set_defaults(func=_lazy("run_describe"))
 
     p = sub.add_parser(
         "status",
@@ -228,7 +67,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-A", "--all-namespaces", action="store_true", help="releases of every namespace")
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
     _watch_flags(p)
-    p.set_defaults(func=_status)
+    p.set_defaults(func=_lazy("run_status"))
 
     p = sub.add_parser(
         "kubeconfig",
@@ -248,4 +87,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="file to write (mode 0600), or - for stdout; required",
     )
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    p.set_defaults(func=_kubeconfig)
+    p.set_defaults(func=_lazy("run_kubeconfig"))

@@ -16,13 +16,7 @@ import sys
 import urllib.parse
 from typing import Any
 
-import httpx2
-
 from capi_kamaji_proxmox.cli import common
-from capi_kamaji_proxmox.kube import apply as kube
-from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
-from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, KubeConfigError, NotFound, Unauthorized
-from capi_kamaji_proxmox.proxmox.client import ProxmoxClient, ProxmoxError, parse_token_id, parse_url
 
 CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -121,6 +115,8 @@ def read_secret(secret_file: str | None) -> str:
 
 
 def normalize(url: str, token_id: str) -> tuple[str, str, list[str]]:
+    from capi_kamaji_proxmox.proxmox.client import ProxmoxError, parse_token_id, parse_url
+
     """(URL without /api2/json, token id, notes to show); ``CLIError`` for a form that cannot work."""
     try:
         endpoint = parse_url(url)
@@ -152,6 +148,8 @@ def token_id_problem(token_id: str) -> str:
 
 
 def _verify(url: str, token_id: str, secret: str, args: argparse.Namespace) -> None:
+    from capi_kamaji_proxmox.proxmox.client import ProxmoxClient, ProxmoxError
+
     try:
         client = ProxmoxClient(
             url, token_id, secret, ca_file=args.proxmox_ca_file, insecure=args.insecure_skip_tls_verify
@@ -174,6 +172,13 @@ def manifest(name: str, namespace: str, cluster: str, url: str, token_id: str, s
 
 
 def run_create(args: argparse.Namespace) -> int:
+    # Clients load only when the command runs, keeping `template` and --help fast.
+    import httpx2
+
+    from capi_kamaji_proxmox.kube import apply as kube
+    from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
+    from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, KubeConfigError, NotFound, Unauthorized
+
     if args.debug:
         enable_debug_logging()
     if not _LABEL_VALUE.match(args.cluster_name):

@@ -8,11 +8,10 @@ from typing import TextIO
 
 from capi_kamaji_proxmox.kube.client import KubeClient
 from capi_kamaji_proxmox.kube.discovery import APINotServed, KindRequest, choose_versions
+from capi_kamaji_proxmox.lifecycle.defaults import DEFAULT_HISTORY_MAX, DEFAULT_TIMEOUT
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
 from capi_kamaji_proxmox.release.storage import SecretStorage
 from capi_kamaji_proxmox.render.apis import KINDS, ApiVersions
-
-DEFAULT_TIMEOUT = 300.0
 
 
 @dataclass
@@ -23,7 +22,7 @@ class Options:
     wait: bool = False
     timeout: float = DEFAULT_TIMEOUT
     force_conflicts: bool = False
-    history_max: int = 10
+    history_max: int = DEFAULT_HISTORY_MAX
     atomic: bool = False
     keep_history: bool = False
     skip_preflight: bool = False

@@ -55,8 +55,8 @@ __all__ = [
 ]
 
 # Cluster API's defaults (clusterctl init): where the kubeadm bootstrap controller runs.
-BOOTSTRAP_NAMESPACE = "capi-kubeadm-bootstrap-system"
-BOOTSTRAP_SERVICE_ACCOUNT = "capi-kubeadm-bootstrap-manager"
+from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
+
 # What a controller-runtime cached client needs to read an object: get plus the informer's list/watch.
 BOOTSTRAP_VERBS = ("get", "list", "watch")
 CREDENTIAL_KEYS = ("url", "token", "secret")

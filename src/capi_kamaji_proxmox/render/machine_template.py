@@ -103,8 +103,8 @@ def _network_v1alpha1(ctx: RenderContext, devices: list[dict[str, Any]], pool_in
             # The v1alpha1 schema requires a pool reference on every additional device.
             raise ValuesError(
                 [
-                    f"nodePools[{pool_index}].network.additionalDevices[{int(dev['name'][3:]) - 1}].ipv4: required with "
-                    "CAPMOX v1alpha1 (each additional device needs its own address pool there)"
+                    f"nodePools[{pool_index}].network.additionalDevices[{int(dev['name'][3:]) - 1}].ipv4: "
+                    "required with CAPMOX v1alpha1 (each additional device needs its own address pool there)"
                 ]
             )
         item = {k: dev.get(k) for k in ("name", "bridge", "model", "dnsServers", "vlan", "mtu")}
