@@ -82,7 +82,8 @@ def test_full_lifecycle(tool: Tool) -> None:
     d = tool("diff", "demo", *f[:2], "--set", "nodePools[0].memoryMiB=16384")
     assert d.returncode == 2, d.stderr
     assert d.stdout.splitlines()[0] == (
-        "pool default: ProxmoxMachineTemplate replaced (memoryMiB 8192 -> 16384); 1 machine(s) will be replaced, maxSurge 1"
+        "pool default: ProxmoxMachineTemplate replaced (memoryMiB 8192 -> 16384); "
+        "1 machine(s) will be replaced, maxSurge 1"
     )
     assert f"- ProxmoxMachineTemplate {pmt1} will be deleted" in d.stdout
 

@@ -73,7 +73,7 @@ def test_wait_returns_when_ready(tool: Tool) -> None:
     time.sleep(4)
     assert proc.poll() is None, "returned before the cluster was ready"
     make_ready(tool)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     lines = err.splitlines()
     # plain progress lines on a non-terminal, the last one saying everything is ready

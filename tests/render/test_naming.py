@@ -102,7 +102,7 @@ def test_version_rolls_machine_deployment_not_templates() -> None:
     cfg["cluster"] = {"version": "v1.32.0"}
     before, after = render_config(BASE), render_config(cfg)
     assert names(before, "ProxmoxMachineTemplate") == names(after, "ProxmoxMachineTemplate")
-    md = [o for o in after if o["kind"] == "MachineDeployment"][0]
+    md = next(o for o in after if o["kind"] == "MachineDeployment")
     assert md["spec"]["template"]["spec"]["version"] == "v1.32.0"
 
 
