@@ -49,6 +49,30 @@ def machineset(gen: str, namespace: str, pmt: str, kct: str) -> dict[str, Any]:
     }
 
 
+def foreign_machine_deployment(gen: str) -> dict[str, Any]:
+    """A MachineDeployment named like a pool the next upgrade adds, owned by another field manager."""
+    infra = {"apiGroup": "infrastructure.cluster.x-k8s.io"} if gen == "current" else {"apiVersion": INFRA[gen]}
+    labels = {"pool": "extra"}
+    return {
+        "apiVersion": CORE[gen],
+        "kind": "MachineDeployment",
+        "metadata": {"name": "demo-extra-md"},
+        "spec": {
+            "clusterName": "demo",
+            "replicas": 5,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "clusterName": "demo",
+                    "bootstrap": {"dataSecretName": "s"},
+                    "infrastructureRef": infra | {"kind": "ProxmoxMachineTemplate", "name": "x"},
+                },
+            },
+        },
+    }
+
+
 def manifest_names(tool: Tool, kind: str) -> list[str]:
     import yaml
 

@@ -78,8 +78,7 @@ def _table(results: list[CheckResult]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     # The Kubernetes and Proxmox clients load only when doctor runs (not for --help or template).
-    from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
-    from capi_kamaji_proxmox.kube.errors import KubeConfigError
+    from capi_kamaji_proxmox.cli.connect import connected
     from capi_kamaji_proxmox.preflight.management import worst
     from capi_kamaji_proxmox.preflight.run import run_preflight
 
@@ -90,13 +89,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {w}", file=sys.stderr)
     if args.insecure_skip_tls_verify and not args.skip_proxmox:
         print("warning: --insecure-skip-tls-verify: Proxmox's certificate is not verified", file=sys.stderr)
-    try:
-        config = resolve_config(args.kubeconfig, args.context)
-    except KubeConfigError as exc:
-        raise common.CLIError(str(exc)) from None
-    namespace = args.namespace or config.namespace or "default"
-    client = KubeClient(config, namespace=namespace)
-    try:
+    with connected(args) as (client, namespace):
         results = run_preflight(
             client,
             namespace,
@@ -108,7 +101,5 @@ def run(args: argparse.Namespace) -> int:
             bootstrap_namespace=args.bootstrap_namespace,
             bootstrap_service_account=args.bootstrap_service_account,
         )
-    finally:
-        client.close()
     sys.stdout.write(_as_json(args.release, namespace, results) + "\n" if args.output == "json" else _table(results))
     return common.EXIT_ERROR if worst(results) == "fail" else common.EXIT_OK

@@ -11,8 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from capi_kamaji_proxmox.cli import common
-from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
-from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, KubeConfigError, Unauthorized
+from capi_kamaji_proxmox.cli.connect import connected
 from capi_kamaji_proxmox.lifecycle import actions, query
 from capi_kamaji_proxmox.lifecycle import diff as diffs
 from capi_kamaji_proxmox.lifecycle.context import ActionContext, Options
@@ -27,27 +26,12 @@ from capi_kamaji_proxmox.values.merge import apply_set, merge_layers
 
 @contextmanager
 def _context(args: argparse.Namespace, options: Options | None = None) -> Iterator[ActionContext]:
-    """A connected context; connection and permission problems become one-line errors."""
-    try:
-        config = resolve_config(getattr(args, "kubeconfig", None), getattr(args, "context", None))
-    except KubeConfigError as exc:
-        raise common.CLIError(str(exc)) from None
-    namespace = getattr(args, "namespace", None) or config.namespace or "default"
-    client = KubeClient(config, namespace=namespace)
-    try:
-        yield ActionContext(client=client, namespace=namespace, options=options or Options())
-    except LifecycleError as exc:
-        raise common.CLIError(str(exc), exc.exit_code) from None
-    except Forbidden as exc:
-        raise common.CLIError(f"forbidden: {exc}") from None
-    except Unauthorized as exc:
-        raise common.CLIError(f"the management cluster refused the credentials: {exc}") from None
-    except ApiError as exc:
-        raise common.CLIError(str(exc)) from None
-    except OSError as exc:
-        raise common.CLIError(f"cannot reach the management cluster at {config.cluster.server}: {exc}") from None
-    finally:
-        client.close()
+    """A connected context; lifecycle refusals become one-line errors with their exit code."""
+    with connected(args) as (client, namespace):
+        try:
+            yield ActionContext(client=client, namespace=namespace, options=options or Options())
+        except LifecycleError as exc:
+            raise common.CLIError(str(exc), exc.exit_code) from None
 
 
 def _options(args: argparse.Namespace) -> Options:

@@ -10,13 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import yaml
 
 from capi_kamaji_proxmox.cli import common
-from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
+from capi_kamaji_proxmox.cli.connect import connected
+from capi_kamaji_proxmox.kube.client import KubeClient
 from capi_kamaji_proxmox.kube.discovery import APINotServed
-from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, KubeConfigError, Unauthorized
 from capi_kamaji_proxmox.observe import (
     Frame,
     KubeconfigMissing,
@@ -38,30 +37,15 @@ from capi_kamaji_proxmox.release.record import DecodeError
 @contextmanager
 def _connect(args: argparse.Namespace) -> Iterator[tuple[KubeClient, str]]:
     """Client and namespace; every expected failure becomes one line on stderr, never a traceback."""
-    try:
-        config = resolve_config(args.kubeconfig, args.context)
-    except KubeConfigError as exc:
-        raise common.CLIError(str(exc)) from None
-    namespace = getattr(args, "namespace", None) or config.namespace or "default"
-    client = KubeClient(config, namespace=namespace)
-    try:
-        yield client, namespace
-    except (ReleaseMissing, KubeconfigMissing) as exc:
-        raise common.CLIError(str(exc.args[0] if exc.args else exc)) from None
-    except APINotServed as exc:
-        raise common.CLIError(f"{exc} (is this a Cluster API management cluster?)") from None
-    except Forbidden as exc:
-        raise common.CLIError(f"forbidden: {exc}") from None
-    except Unauthorized as exc:
-        raise common.CLIError(f"the management cluster refused the credentials: {exc}") from None
-    except ApiError as exc:
-        raise common.CLIError(str(exc)) from None
-    except DecodeError as exc:
-        raise common.CLIError(f"unreadable release record: {exc}") from None
-    except (OSError, httpx2.TransportError) as exc:
-        raise common.CLIError(f"cannot reach the management cluster at {config.cluster.server}: {exc}") from None
-    finally:
-        client.close()
+    with connected(args) as (client, namespace):
+        try:
+            yield client, namespace
+        except (ReleaseMissing, KubeconfigMissing) as exc:
+            raise common.CLIError(str(exc.args[0] if exc.args else exc)) from None
+        except APINotServed as exc:
+            raise common.CLIError(f"{exc} (is this a Cluster API management cluster?)") from None
+        except DecodeError as exc:
+            raise common.CLIError(f"unreadable release record: {exc}") from None
 
 
 def _print_doc(doc: Any, output: str) -> None:

@@ -173,11 +173,9 @@ def manifest(name: str, namespace: str, cluster: str, url: str, token_id: str, s
 
 def run_create(args: argparse.Namespace) -> int:
     # Clients load only when the command runs, keeping `template` and --help fast.
-    import httpx2
-
+    from capi_kamaji_proxmox.cli.connect import connected
     from capi_kamaji_proxmox.kube import apply as kube
-    from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
-    from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, KubeConfigError, NotFound, Unauthorized
+    from capi_kamaji_proxmox.kube.errors import NotFound
 
     if args.debug:
         enable_debug_logging()
@@ -197,30 +195,14 @@ def run_create(args: argparse.Namespace) -> int:
         print("warning: --insecure-skip-tls-verify: Proxmox's certificate is not verified", file=sys.stderr)
     if args.verify:
         _verify(url, token_id, secret, args)
-    try:
-        config = resolve_config(args.kubeconfig, args.context)
-    except KubeConfigError as exc:
-        raise common.CLIError(str(exc)) from None
-    namespace = args.namespace or config.namespace or "default"
-    client = KubeClient(config, namespace=namespace)
-    ref = kube.ObjectRef("v1", "Secret", args.name, namespace)
-    try:
+    with connected(args) as (client, namespace):
+        ref = kube.ObjectRef("v1", "Secret", args.name, namespace)
         try:
             kube.get(client, ref)
             verb = "configured"
         except NotFound:
             verb = "created"
         kube.apply(client, manifest(args.name, namespace, args.cluster_name, url, token_id, secret), force=True)
-    except Forbidden as exc:
-        raise common.CLIError(f"forbidden: {exc}") from None
-    except Unauthorized as exc:
-        raise common.CLIError(f"the management cluster refused the credentials: {exc}") from None
-    except ApiError as exc:
-        raise common.CLIError(str(exc)) from None
-    except (httpx2.TransportError, OSError) as exc:
-        raise common.CLIError(f"cannot reach the management cluster at {config.cluster.server}: {exc}") from None
-    finally:
-        client.close()
     print(
         f"secret/{args.name} {verb} in namespace {namespace} (keys url, token, secret; {CLUSTER_LABEL}="
         f"{args.cluster_name})"
