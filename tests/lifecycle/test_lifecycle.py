@@ -237,30 +237,7 @@ def test_failed_apply_is_recorded_and_a_rerun_converges(tool: Tool) -> None:
     gen = tool.cluster.generation
     tool.ok("install", "demo", "--skip-preflight")
     # Another manager already owns the new pool's MachineDeployment replicas: our apply conflicts midway.
-    blocker = {
-        "apiVersion": CORE[gen],
-        "kind": "MachineDeployment",
-        "metadata": {"name": "demo-extra-md"},
-        "spec": {
-            "clusterName": "demo",
-            "replicas": 5,
-            "selector": {"matchLabels": {"pool": "extra"}},
-            "template": {
-                "metadata": {"labels": {"pool": "extra"}},
-                "spec": {
-                    "clusterName": "demo",
-                    "bootstrap": {"dataSecretName": "s"},
-                    "infrastructureRef": (
-                        {"apiGroup": "infrastructure.cluster.x-k8s.io"}
-                        if gen == "current"
-                        else {"apiVersion": INFRA[gen]}
-                    )
-                    | {"kind": "ProxmoxMachineTemplate", "name": "x"},
-                },
-            },
-        },
-    }
-    tool.apply(blocker, manager="someone-else")
+    tool.apply(foreign_machine_deployment(gen), manager="someone-else")
     pools = [
         "--set",
         "nodePools[0].name=default",
@@ -369,30 +346,7 @@ def test_history_max_keeps_the_newest_revisions(tool: Tool) -> None:
 def test_atomic_upgrade_rolls_back_on_failure(tool: Tool) -> None:
     gen = tool.cluster.generation
     tool.ok("install", "demo", "--skip-preflight")
-    blocker = {
-        "apiVersion": CORE[gen],
-        "kind": "MachineDeployment",
-        "metadata": {"name": "demo-extra-md"},
-        "spec": {
-            "clusterName": "demo",
-            "replicas": 5,
-            "selector": {"matchLabels": {"pool": "extra"}},
-            "template": {
-                "metadata": {"labels": {"pool": "extra"}},
-                "spec": {
-                    "clusterName": "demo",
-                    "bootstrap": {"dataSecretName": "s"},
-                    "infrastructureRef": (
-                        {"apiGroup": "infrastructure.cluster.x-k8s.io"}
-                        if gen == "current"
-                        else {"apiVersion": INFRA[gen]}
-                    )
-                    | {"kind": "ProxmoxMachineTemplate", "name": "x"},
-                },
-            },
-        },
-    }
-    tool.apply(blocker, manager="someone-else")
+    tool.apply(foreign_machine_deployment(gen), manager="someone-else")
     pools = [
         "--set",
         "nodePools[1].name=extra",
