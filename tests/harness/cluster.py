@@ -613,7 +613,8 @@ class ControlPlane:
         while pending and time.monotonic() < deadline:
             for name in sorted(pending):
                 crd = self.client.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-                conds = {c["type"]: c["status"] for c in crd.get("status", {}).get("conditions", [])}
+                # A CRD read right after its creation may carry "conditions": null.
+                conds = {c["type"]: c["status"] for c in (crd.get("status") or {}).get("conditions") or []}
                 if conds.get("Established") == "True":
                     pending.discard(name)
             if pending:
