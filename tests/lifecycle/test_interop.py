@@ -142,6 +142,8 @@ def test_role_from_docs_is_enough_for_every_verb(tool: Tool) -> None:
         ("get", "values", "demo"),
         ("get", "manifest", "demo"),
         ("list",),
+        ("status",),
+        ("describe", "demo"),
         ("rollback", "demo", "1"),
         ("uninstall", "demo"),
     ]
