@@ -253,3 +253,28 @@ def test_install_refuses_on_a_failed_check(setup: Setup) -> None:
     assert "preflight found " in result.stderr
     secrets = setup.plane.client.get(f"/api/v1/namespaces/{ns}/secrets")
     assert [s["metadata"]["name"] for s in secrets["items"]] == []
+
+
+def test_install_with_passing_preflight_keeps_the_secret_out_of_records(setup: Setup) -> None:
+    """install and upgrade run every check against the simulator, then apply; no output and no release
+    record (decoded, as helm would) contains the token secret."""
+    from capi_kamaji_proxmox.release.record import decode_secret_data
+
+    known = "7d3f9a1c-2b4e-4f6a-9c8d-0e1f2a3b4c5d"
+    setup.sim.inventory.users["capmox@pve"].tokens["capi"].secret = known
+    setup.secret(secret=known)
+    common = ["-f", str(setup.values), "-n", setup.ns, "--kubeconfig", str(setup.plane.kubeconfig),
+              "--proxmox-ca-file", str(setup.sim.ca_path), "--bootstrap-namespace", setup.ns,
+              "--bootstrap-service-account", "boot"]  # fmt: skip
+    outputs = [cli("install", "demo", *common, env=env())]
+    assert outputs[-1].returncode == 0, outputs[-1].stderr
+    assert "--skip-preflight" not in outputs[-1].stderr  # the checks ran and passed
+    outputs.append(cli("upgrade", "demo", *common, "--set", "nodePools[0].replicas=4", env=env()))
+    assert outputs[-1].returncode == 0, outputs[-1].stderr
+    outputs.append(cli("get", "values", "demo", "--all", "-n", setup.ns, "--kubeconfig", str(setup.plane.kubeconfig)))
+    records = setup.plane.client.get(f"/api/v1/namespaces/{setup.ns}/secrets", params={"labelSelector": "owner=helm"})
+    decoded = [decode_secret_data(s["data"]["release"]).model_dump_json() for s in records["items"]]
+    assert len(decoded) == 2
+    encoded = base64.b64encode(known.encode()).decode()
+    for text in decoded + [o.stdout + o.stderr for o in outputs]:
+        assert known not in text and encoded not in text
