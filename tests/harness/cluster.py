@@ -292,6 +292,17 @@ def _install_exit_hooks() -> None:
             signal.signal(signal.SIGHUP, _sigterm)
 
 
+def _drop_unrendered_conversion(crd: dict[str, Any]) -> None:
+    """Kamaji's CRDs come from its Helm chart with the conversion webhook's Service still a template
+    (``{{ .Values.kamajiService }}``): the API server then fails every request for the kind. With a
+    single served version nothing needs converting, so the harness serves them without a webhook,
+    as it does for every other provider's CRDs (which ship without conversion settings)."""
+    conversion = (crd.get("spec") or {}).get("conversion") or {}
+    service = ((conversion.get("webhook") or {}).get("clientConfig") or {}).get("service") or {}
+    if "{{" in str(service.get("name", "")):
+        crd["spec"]["conversion"] = {"strategy": "None"}
+
+
 def reap_stale_workdirs(base: Path | None = None, keep_logs_hours: float = 24.0) -> list[Path]:
     """Remove work folders whose owning process is gone (it was SIGKILLed mid-run).
 
@@ -600,6 +611,7 @@ class ControlPlane:
                 for doc in yaml.load_all(fh, Loader=loader):
                     if not doc:
                         continue
+                    _drop_unrendered_conversion(doc)
                     self.client.request(
                         "POST",
                         "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",

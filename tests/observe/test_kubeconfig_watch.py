@@ -176,3 +176,31 @@ def test_status_watch_and_ctrl_c(world: World) -> None:
 def test_watch_timeout_needs_watch(world: World) -> None:
     res = run(world, "status", "--watch-timeout", "3")
     assert res.returncode == 2 and "--watch-timeout needs --watch" in res.stderr
+
+
+def test_kubeconfig_follows_the_tenant_control_plane_secret_name(world: World, tmp_path: Path) -> None:
+    """Kamaji names its admin kubeconfig Secret in the TenantControlPlane status; the key can be
+    changed by an annotation. Both are honoured when Cluster API's Secret is not there yet."""
+    world.install()
+    tcp = {
+        "apiVersion": "kamaji.clastix.io/v1alpha1",
+        "kind": "TenantControlPlane",
+        "metadata": {"name": "prod", "annotations": {"kamaji.clastix.io/kubeconfig-secret-key": "super.conf"}},
+        "spec": {
+            "controlPlane": {"service": {"serviceType": "LoadBalancer"}},
+            "kubernetes": {"version": "v1.31.4", "kubelet": {"cgroupfs": "systemd"}},
+            # Kamaji's update rules read networkProfile, which its controller always fills in.
+            "networkProfile": {"port": 6443},
+        },
+    }
+    world.apply(tcp)
+    world.kc.request(
+        "PATCH",
+        f"/apis/kamaji.clastix.io/v1alpha1/namespaces/{world.namespace}/tenantcontrolplanes/prod/status",
+        data=json.dumps({"status": {"kubeconfig": {"admin": {"secretName": "prod-custom-admin"}}}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    world.kubeconfig_secret("prod-custom-admin", "super.conf", KUBECONFIG_KAMAJI)
+    got = run(world, "kubeconfig", "demo", "-o", "-")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == KUBECONFIG_KAMAJI
