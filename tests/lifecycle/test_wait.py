@@ -79,3 +79,36 @@ def test_wait_returns_when_ready(tool: Tool) -> None:
     # plain progress lines on a non-terminal, the last one saying everything is ready
     assert "control plane not ready; demo-default-md 0/1" in lines
     assert "control plane ready; demo-default-md 1/1" in lines
+
+
+def test_wait_redraws_one_line_on_a_terminal(tool: Tool) -> None:
+    """On a terminal the progress line is redrawn in place (carriage return + erase line)."""
+    import pty
+    import select
+
+    tool.ok("install", "demo", "--skip-preflight")
+    make_ready(tool)
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "KUBECONFIG": str(tool.kubeconfig)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "capi_kamaji_proxmox.cli.main", "upgrade", "demo", "--skip-preflight", "--wait",
+         "--timeout", "60", "-n", tool.namespace],
+        stdout=subprocess.DEVNULL, stderr=secondary, text=True, env=env,
+    )  # fmt: skip
+    os.close(secondary)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([primary], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(primary, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(primary)
+    assert proc.wait(timeout=60) == 0
+    screen = b"".join(chunks).decode()
+    assert "\r\x1b[Kcontrol plane ready; demo-default-md 1/1" in screen
