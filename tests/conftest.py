@@ -17,6 +17,7 @@ import pytest
 
 from tests.harness import binaries
 from tests.harness.cluster import GENERATIONS, ControlPlane
+from tests.proxmox_sim import PVESimulator, TLSFiles, make_tls_files, standard_inventory
 
 ENABLE_HINT = (
     "integration tests need kube-apiserver+etcd: install Go (>=1.26) so the harness can build "
@@ -164,3 +165,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _in_ci() and exitstatus == 0 and session.testscollected and not _INTEGRATION_RAN:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print("\nerror: CI=true but no integration test ran; the integration tier is mandatory in CI")
+
+
+# -- the Proxmox VE simulator (the one test double), shared by every folder that needs it ----------
+
+
+@pytest.fixture(scope="session")
+def pve_tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
+    """The simulator's CA and server certificate, made once per session."""
+    return make_tls_files(Path(tmp_path_factory.mktemp("pve-tls")))
+
+
+@pytest.fixture
+def pve_sim(pve_tls: TLSFiles) -> Iterator[PVESimulator]:
+    """A simulator loaded with ``standard_inventory()``; tests may mutate ``.inventory``."""
+    with PVESimulator(standard_inventory(), pve_tls) as sim:
+        yield sim

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import yaml
 from tests.harness.cluster import ControlPlane
 from tests.preflight.conftest import config, create_datastore, create_secret, grant_bootstrap, unique
 from tests.proxmox.conftest import token_of
-from tests.proxmox_sim import PVESimulator, TLSFiles, make_tls_files, standard_inventory
+from tests.proxmox_sim import PVESimulator
 from tests.rendering import cli
 
 pytestmark = pytest.mark.integration
@@ -33,17 +32,6 @@ KINDS = {
     "controlplane.cluster.x-k8s.io/v1alpha1: KamajiControlPlane; cluster.x-k8s.io/v1beta1: Cluster, "
     "MachineDeployment; bootstrap.cluster.x-k8s.io/v1beta1: KubeadmConfigTemplate",
 }
-
-
-@pytest.fixture(scope="module")
-def sim_tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    return make_tls_files(Path(tmp_path_factory.mktemp("pve-tls")))
-
-
-@pytest.fixture
-def pve_sim(sim_tls: TLSFiles) -> Iterator[PVESimulator]:
-    with PVESimulator(standard_inventory(), sim_tls) as sim:
-        yield sim
 
 
 def env() -> dict[str, str]:

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.harness.cluster import ControlPlane
 from tests.proxmox.conftest import token_of
-from tests.proxmox_sim import PVESimulator, TLSFiles, make_tls_files, standard_inventory
+from tests.proxmox_sim import PVESimulator
 from tests.rendering import cli
 
 pytestmark = pytest.mark.integration
 
 SECRET = "6f1b9a52-3c4d-4e8f-9a0b-1c2d3e4f5a6b"
-
-
-@pytest.fixture(scope="module")
-def sim_tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    return make_tls_files(Path(tmp_path_factory.mktemp("pve-tls")))
-
-
-@pytest.fixture
-def pve_sim(sim_tls: TLSFiles) -> Iterator[PVESimulator]:
-    with PVESimulator(standard_inventory(), sim_tls) as sim:
-        yield sim
 
 
 def env(**extra: str) -> dict[str, str]:

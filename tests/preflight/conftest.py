@@ -17,7 +17,7 @@ from capi_kamaji_proxmox.preflight.management import bootstrap_rbac_manifests
 from capi_kamaji_proxmox.values.load import LoadedValues, validate_config
 from tests.harness.cluster import ControlPlane
 from tests.harness.kubeapply import KubeClient as AdminClient
-from tests.proxmox.conftest import pve_sim, pve_tls, token_of  # noqa: F401 - fixtures re-exported
+from tests.proxmox.conftest import token_of  # noqa: F401 - re-exported for the preflight tests
 
 DS_PATH = "/apis/kamaji.clastix.io/v1alpha1/datastores"
 

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from capi_kamaji_proxmox.proxmox.client import ProxmoxClient
-from tests.proxmox_sim import PVESimulator, TLSFiles, make_tls_files, standard_inventory
-
-
-@pytest.fixture(scope="session")
-def pve_tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
-    return make_tls_files(Path(tmp_path_factory.mktemp("pve-tls")))
-
-
-@pytest.fixture
-def pve_sim(pve_tls: TLSFiles) -> Iterator[PVESimulator]:
-    """A simulator loaded with ``standard_inventory()``; tests may mutate ``.inventory``."""
-    with PVESimulator(standard_inventory(), pve_tls) as sim:
-        yield sim
+from tests.proxmox_sim import PVESimulator
 
 
 def token_of(sim: PVESimulator, token_id: str = "capmox@pve!capi") -> str:
@@ -32,5 +17,4 @@ def token_of(sim: PVESimulator, token_id: str = "capmox@pve!capi") -> str:
 @pytest.fixture
 def pve_client(pve_sim: PVESimulator) -> ProxmoxClient:
     """A client for the least-privilege ``capmox@pve!capi`` token, verifying TLS with the CA."""
-    return ProxmoxClient(pve_sim.url, "capmox@pve!capi", token_of(pve_sim),
-                         ca_file=pve_sim.ca_path, timeout=5)
+    return ProxmoxClient(pve_sim.url, "capmox@pve!capi", token_of(pve_sim), ca_file=pve_sim.ca_path, timeout=5)
