@@ -55,6 +55,20 @@ def _print_doc(doc: Any, output: str) -> None:
         sys.stdout.write(yaml.safe_dump(doc, sort_keys=False))
 
 
+def _watch(args: argparse.Namespace, client: KubeClient, snap: Snapshot, queries: Any, render: Any) -> int:
+    """Follow changes through the watch API and redraw with ``render`` until timeout or Ctrl-C."""
+    return watch_loop(
+        client,
+        snap,
+        queries,
+        render,
+        sys.stdout,
+        tty=sys.stdout.isatty(),
+        output=args.output,
+        timeout=args.watch_timeout,
+    )
+
+
 def _check_watch(args: argparse.Namespace) -> None:
     if args.watch_timeout is not None and not args.watch:
         raise common.CLIError("--watch-timeout needs --watch", common.EXIT_INVALID)
@@ -80,16 +94,7 @@ def run_describe(args: argparse.Namespace) -> int:
             return Frame(lines=describe_lines(view, args.show_conditions))
 
         if args.watch:
-            return watch_loop(
-                client,
-                snap,
-                queries,
-                render,
-                sys.stdout,
-                tty=sys.stdout.isatty(),
-                output=args.output,
-                timeout=args.watch_timeout,
-            )
+            return _watch(args, client, snap, queries, render)
         frame = render(snap)
         if args.output != "table":
             _print_doc(frame.doc, args.output)
@@ -113,16 +118,7 @@ def run_status(args: argparse.Namespace) -> int:
             return Frame(lines=status_lines(rows, args.all_namespaces))
 
         if args.watch:
-            return watch_loop(
-                client,
-                snap,
-                queries,
-                render,
-                sys.stdout,
-                tty=sys.stdout.isatty(),
-                output=args.output,
-                timeout=args.watch_timeout,
-            )
+            return _watch(args, client, snap, queries, render)
         frame = render(snap)
         if args.output != "table":
             _print_doc(frame.doc, args.output)
