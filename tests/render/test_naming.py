@@ -112,3 +112,59 @@ def test_template_name_shape() -> None:
     (kct,) = names(objs, "KubeadmConfigTemplate")
     assert pmt.startswith("demo-default-proxmox-machine-template-") and len(pmt.rsplit("-", 1)[1]) == 8
     assert kct.startswith("demo-default-kubeadmconfig-") and len(kct.rsplit("-", 1)[1]) == 8
+
+
+# --------------------------------------------------------------------------- property: what renames what
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# (values key of a pool, two different values, the template kind it must rename, or None for none)
+SETTINGS: list[tuple[str, Any, Any, str | None]] = [
+    ("memoryMiB", 4096, 16384, "ProxmoxMachineTemplate"),
+    ("numCores", 2, 8, "ProxmoxMachineTemplate"),
+    ("numSockets", 1, 2, "ProxmoxMachineTemplate"),
+    ("storage", "local", "ceph", "ProxmoxMachineTemplate"),
+    ("format", "qcow2", "raw", "ProxmoxMachineTemplate"),
+    ("disks", {"bootVolume": {"disk": "scsi0", "sizeGb": 25}}, {"bootVolume": {"disk": "scsi0", "sizeGb": 60}},
+     "ProxmoxMachineTemplate"),
+    ("templateId", 100, 200, "ProxmoxMachineTemplate"),
+    ("allowedNodes", ["a"], ["a", "b"], "ProxmoxMachineTemplate"),
+    ("tags", ["x"], ["x", "y"], "ProxmoxMachineTemplate"),
+    ("network", {"bridge": "vmbr0"}, {"bridge": "vmbr1"}, "ProxmoxMachineTemplate"),
+    ("users", [{"name": "a", "sshAuthorizedKeys": ["k1"]}], [{"name": "a", "sshAuthorizedKeys": ["k2"]}],
+     "KubeadmConfigTemplate"),
+    ("additionalCloudInitFiles", "#cloud-config\n", "#cloud-config\ntimezone: UTC\n", "KubeadmConfigTemplate"),
+    ("preKubeadmCommands", ["a"], ["b"], "KubeadmConfigTemplate"),
+    ("taints", "a=b:NoSchedule", "a=c:NoSchedule", "KubeadmConfigTemplate"),
+    ("labels", "tier=a", "tier=b", "KubeadmConfigTemplate"),
+    ("replicas", 1, 5, None),
+    ("rollout", {"maxSurge": 1}, {"maxSurge": 3}, None),
+    ("nodeDrainTimeout", "1m", "10m", None),
+    ("machineHealthCheck", {"enabled": False}, {"enabled": True}, None),
+]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    setting=st.sampled_from(SETTINGS),
+    pool_count=st.integers(1, 3),
+    target=st.integers(0, 2),
+    generation=st.sampled_from(["current", "legacy"]),
+)
+def test_a_setting_renames_exactly_its_template_in_exactly_its_pool(
+    setting: tuple[str, Any, Any, str | None], pool_count: int, target: int, generation: str
+) -> None:
+    key, before, after, renamed = setting
+    target %= pool_count
+
+    def config(value: Any) -> dict[str, Any]:
+        pools = [{"name": f"p{i}", "replicas": 1} for i in range(pool_count)]
+        pools[target][key] = value
+        return {"nodePools": pools}
+
+    old, new = (template_names(config(v), generation) for v in (before, after))
+    for kind in ("ProxmoxMachineTemplate", "KubeadmConfigTemplate"):
+        changed_pools = [i for i, (a, b) in enumerate(zip(old[kind], new[kind], strict=True)) if a != b]
+        assert changed_pools == ([target] if kind == renamed else []), (key, kind)
+    assert old["MachineDeployment"] == new["MachineDeployment"]
