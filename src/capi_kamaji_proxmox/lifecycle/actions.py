@@ -11,13 +11,14 @@ import time
 from typing import Any
 
 from capi_kamaji_proxmox.kube import apply as kube
+from capi_kamaji_proxmox.kube.discovery import APINotServed
 from capi_kamaji_proxmox.kube.errors import ApiError, NotFound
 from capi_kamaji_proxmox.lifecycle import records
 from capi_kamaji_proxmox.lifecycle.apply_plan import apply_all, delete_all
 from capi_kamaji_proxmox.lifecycle.context import ActionContext
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError, ReleaseBusy
 from capi_kamaji_proxmox.lifecycle.guard import refuse_if_busy, refuse_minor_skip
-from capi_kamaji_proxmox.lifecycle.objects import key, ref
+from capi_kamaji_proxmox.lifecycle.objects import ref
 from capi_kamaji_proxmox.lifecycle.plan import Plan, build_plan, previous_objects, split_removed
 from capi_kamaji_proxmox.release.record import Release, Status, split_manifest
 from capi_kamaji_proxmox.release.storage import ReleaseExists, ReleaseNotFound
@@ -255,7 +256,7 @@ def _blockers(ctx: ActionContext, cluster_objs: list[dict[str, Any]], objs: list
                 namespace=ctx.namespace,
                 label_selector={CLUSTER_NAME_LABEL: c["metadata"]["name"]},
             )
-        except (ApiError, LookupError, Exception):
+        except (ApiError, APINotServed):  # the report is best effort; the wait goes on regardless
             machines = []
         if machines:
             lines.append(
@@ -327,7 +328,3 @@ def uninstall(ctx: ActionContext, name: str) -> Release | None:
         return _finish(ctx, last, Status.UNINSTALLED, "Uninstallation complete")
     ctx.storage.delete_all(name)
     return None
-
-
-def object_keys(objs: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
-    return {key(o) for o in objs}

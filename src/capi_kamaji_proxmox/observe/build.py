@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from ..release.record import Release
@@ -18,7 +17,6 @@ from .fields import (
     DEPLOYMENT_NAME_LABEL,
     SET_NAME_LABEL,
     Condition,
-    age,
     autoscaling,
     condition,
     conditions,
@@ -345,7 +343,3 @@ def status_rows(snap: Snapshot, releases: Iterable[Release]) -> list[JSON]:
             }
         )
     return rows
-
-
-def machine_age(machine: JSON, now: datetime | None = None) -> str:
-    return age(machine.get("created"), now)

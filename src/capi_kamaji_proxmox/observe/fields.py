@@ -51,11 +51,6 @@ def as_int(value: Any) -> int | None:
     return None
 
 
-def version_of(obj: Mapping[str, Any]) -> str:
-    """The version part of ``apiVersion`` (``v1beta2``)."""
-    return str(obj.get("apiVersion", "")).rpartition("/")[2]
-
-
 def meta(obj: Mapping[str, Any], key: str) -> Any:
     return dig(obj, "metadata", key)
 

@@ -16,7 +16,6 @@ from .fields import Condition, age
 __all__ = ["Line", "describe_lines", "status_lines"]
 
 JSON = dict[str, Any]
-SHOW_CONDITIONS = ("failing", "all")
 
 
 @dataclass(frozen=True)

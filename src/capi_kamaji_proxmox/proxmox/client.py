@@ -82,8 +82,17 @@ class ProxmoxTimeoutError(ProxmoxError):
 class ProxmoxAPIError(ProxmoxError):
     """An HTTP error answer from the API: ``status``, PVE's ``message`` and per-field ``errors``."""
 
-    def __init__(self, problem: str, hint: str = "", *, status: int, method: str, path: str,
-                 pve_message: str, errors: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        problem: str,
+        hint: str = "",
+        *,
+        status: int,
+        method: str,
+        path: str,
+        pve_message: str,
+        errors: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(problem, hint)
         self.status = status
         self.method = method
@@ -99,8 +108,9 @@ class ProxmoxAuthError(ProxmoxAPIError):
 class ProxmoxPermissionError(ProxmoxAPIError):
     """403: ``acl_path`` lacks one of ``privileges`` for the caller."""
 
-    def __init__(self, problem: str, hint: str = "", *, acl_path: str | None,
-                 privileges: tuple[str, ...], **kwargs: Any) -> None:
+    def __init__(
+        self, problem: str, hint: str = "", *, acl_path: str | None, privileges: tuple[str, ...], **kwargs: Any
+    ) -> None:
         super().__init__(problem, hint, **kwargs)
         self.acl_path = acl_path
         self.privileges = privileges
@@ -154,13 +164,10 @@ def parse_url(url: str) -> ProxmoxEndpoint:
             "served over https (e.g. https://pve.example:8006)"
         )
     if parts.username or parts.password:
-        raise ProxmoxConfigError(
-            "the Proxmox URL must not contain credentials; pass the API token separately"
-        )
+        raise ProxmoxConfigError("the Proxmox URL must not contain credentials; pass the API token separately")
     if parts.query or parts.fragment:
         raise ProxmoxConfigError(
-            f"the Proxmox URL {url.strip()!r} has a query or fragment; expected "
-            "https://<host>:8006"
+            f"the Proxmox URL {url.strip()!r} has a query or fragment; expected https://<host>:8006"
         )
     host = parts.hostname
     if not host:
@@ -260,12 +267,10 @@ class ProxmoxClient:
                 path_prefix=self.endpoint.path_prefix,
             )
         except Exception as err:  # proxmoxer raises NotImplementedError for bad configs
-            raise ProxmoxConfigError(
-                self._scrub(f"cannot set up the Proxmox client: {err}")) from None
+            raise ProxmoxConfigError(self._scrub(f"cannot set up the Proxmox client: {err}")) from None
 
     def __repr__(self) -> str:
-        return (f"ProxmoxClient(url={self.endpoint.base_url!r}, token_id={self.token_id!r}, "
-                f"insecure={self.insecure!r})")
+        return f"ProxmoxClient(url={self.endpoint.base_url!r}, token_id={self.token_id!r}, insecure={self.insecure!r})"
 
     @property
     def url(self) -> str:
@@ -274,8 +279,7 @@ class ProxmoxClient:
     # -- generic access --------------------------------------------------------------------
     def get(self, path: str, /, **params: Any) -> Any:
         """GET ``/api2/json/<path>`` and return the ``data`` member; raise ``ProxmoxError``."""
-        clean = {k: (int(v) if isinstance(v, bool) else v) for k, v in params.items()
-                 if v is not None}
+        clean = {k: (int(v) if isinstance(v, bool) else v) for k, v in params.items() if v is not None}
         rel = "/" + path.strip("/")
         log.debug("GET %s params=%s", rel, clean)
         try:
@@ -340,15 +344,18 @@ class ProxmoxClient:
         status = int(err.status_code)
         pve = self._scrub(str(err.content or "").strip())
         errors = err.errors if isinstance(err.errors, dict) else None
-        field_errors = ({str(k): self._scrub(str(v)) for k, v in errors.items() if k != "errors"}
-                        if errors else {})
+        field_errors = {str(k): self._scrub(str(v)) for k, v in errors.items() if k != "errors"} if errors else {}
         where = f"{method} {rel}"
-        kwargs: dict[str, Any] = {"status": status, "method": method, "path": rel,
-                                  "pve_message": pve, "errors": field_errors}
+        kwargs: dict[str, Any] = {
+            "status": status,
+            "method": method,
+            "path": rel,
+            "pve_message": pve,
+            "errors": field_errors,
+        }
         if status == 401:
             return ProxmoxAuthError(
-                f"Proxmox at {self.url} rejected API token {self.token_id} "
-                f"({status} {pve or 'Unauthorized'})",
+                f"Proxmox at {self.url} rejected API token {self.token_id} ({status} {pve or 'Unauthorized'})",
                 "The token id or secret is wrong, or the user or token is disabled or expired; "
                 "check both under Datacenter > Permissions > API Tokens",
                 **kwargs,
@@ -357,8 +364,12 @@ class ProxmoxClient:
             m = _PERM.match(pve)
             if not m:
                 return ProxmoxPermissionError(
-                    f"Proxmox refused {where} for API token {self.token_id}: {pve}", "",
-                    acl_path=None, privileges=(), **kwargs)
+                    f"Proxmox refused {where} for API token {self.token_id}: {pve}",
+                    "",
+                    acl_path=None,
+                    privileges=(),
+                    **kwargs,
+                )
             path = m.group("path")
             privs = tuple(p.strip() for p in m.group("privs").split("|"))
             need = " or ".join(privs)
@@ -366,19 +377,21 @@ class ProxmoxClient:
                 f"API token {self.token_id} lacks {need} on {path} (needed for {where})",
                 f"Grant a role containing {need} on {path} to the token, and to its user too "
                 "if the token has privilege separation",
-                acl_path=path, privileges=privs, **kwargs)
+                acl_path=path,
+                privileges=privs,
+                **kwargs,
+            )
         if status == 501:
             hint = ""
             if "/api2/" in pve:
-                hint = (f"The URL probably contains {API_SUFFIX} twice; give only "
-                        "https://<host>:8006")
-            return ProxmoxNotFoundError(
-                f"Proxmox at {self.url} does not know {where} ({pve})", hint, **kwargs)
+                hint = f"The URL probably contains {API_SUFFIX} twice; give only https://<host>:8006"
+            return ProxmoxNotFoundError(f"Proxmox at {self.url} does not know {where} ({pve})", hint, **kwargs)
         if status in (595, 596):
             return ProxmoxNodeUnreachableError(
-                f"Proxmox at {self.url} could not reach the node named in {where} "
-                f"({status} {pve or 'no answer'})",
-                "The node is probably offline; bring it back or leave it out", **kwargs)
+                f"Proxmox at {self.url} could not reach the node named in {where} ({status} {pve or 'no answer'})",
+                "The node is probably offline; bring it back or leave it out",
+                **kwargs,
+            )
         detail = pve
         if field_errors:
             detail += " " + "; ".join(f"{k}: {v}" for k, v in sorted(field_errors.items()))
@@ -386,54 +399,58 @@ class ProxmoxClient:
             return ProxmoxNotFoundError(f"{where} failed: {detail}", **kwargs)
         return ProxmoxAPIError(f"{where} failed with HTTP {status}: {detail}", **kwargs)
 
-    def _transport_error(self, method: str, rel: str,
-                         err: requests.exceptions.RequestException) -> ProxmoxError:
+    def _transport_error(self, method: str, rel: str, err: requests.exceptions.RequestException) -> ProxmoxError:
         hostport = f"{self.endpoint.host}:{self.endpoint.port}"
         chain = _chain(err)
-        if isinstance(err, requests.exceptions.SSLError) or any(
-            isinstance(e, ssl.SSLError) for e in chain
-        ):
-            verify_err = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)),
-                              None)
+        if isinstance(err, requests.exceptions.SSLError) or any(isinstance(e, ssl.SSLError) for e in chain):
+            verify_err = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
             if verify_err is not None:
                 why = verify_err.verify_message or str(verify_err)
-                trust = (f"the CA file {str(self.ca_file)!r}" if self.ca_file
-                         else "the system CA store")
+                trust = f"the CA file {str(self.ca_file)!r}" if self.ca_file else "the system CA store"
                 return ProxmoxTLSError(
-                    self._scrub(f"the TLS certificate of {self.url} could not be verified "
-                                f"against {trust} ({why})"),
+                    self._scrub(f"the TLS certificate of {self.url} could not be verified against {trust} ({why})"),
                     "Pass the PEM file of the CA that signed the Proxmox certificate (on a PVE "
                     "node: /etc/pve/pve-root-ca.pem), or use --insecure-skip-tls-verify on a "
-                    "network you trust")
+                    "network you trust",
+                )
             return ProxmoxTLSError(
                 self._scrub(f"the TLS handshake with {self.url} failed ({_short(err)})"),
-                "Check that the URL points at the Proxmox API port (8006)")
+                "Check that the URL points at the Proxmox API port (8006)",
+            )
         if isinstance(err, requests.exceptions.Timeout):
-            phase = ("connecting to" if isinstance(err, requests.exceptions.ConnectTimeout)
-                     else "waiting for an answer from")
+            phase = (
+                "connecting to" if isinstance(err, requests.exceptions.ConnectTimeout) else "waiting for an answer from"
+            )
             return ProxmoxTimeoutError(
                 f"timed out after {self.timeout:g}s {phase} {self.url} ({method} {rel})",
-                "Check the host, the port and firewalls on the way, or raise the timeout")
+                "Check the host, the port and firewalls on the way, or raise the timeout",
+            )
         if any(isinstance(e, socket.gaierror) for e in chain) or any(
             type(e).__name__ == "NameResolutionError" for e in chain
         ):
             return ProxmoxConnectionError(
                 f"cannot resolve the host name {self.endpoint.host!r} of the Proxmox URL",
-                "Check the spelling or use the node's IP address", "dns")
+                "Check the spelling or use the node's IP address",
+                "dns",
+            )
         if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(err):
             return ProxmoxConnectionError(
                 f"connection to {hostport} was refused",
                 "Check the port (the Proxmox API listens on 8006) and that pveproxy runs there",
-                "refused")
+                "refused",
+            )
         text = str(err)
-        if any(s in text for s in ("No route to host", "Network is unreachable",
-                                   "Host is unreachable")):
+        if any(s in text for s in ("No route to host", "Network is unreachable", "Host is unreachable")):
             return ProxmoxConnectionError(
                 f"cannot reach {hostport} (no route to the host)",
-                "Check the address and the network path from this machine", "unreachable")
+                "Check the address and the network path from this machine",
+                "unreachable",
+            )
         return ProxmoxConnectionError(
             self._scrub(f"cannot talk to Proxmox at {self.url} ({method} {rel}): {_short(err)}"),
-            "Check the URL and the network path", "other")
+            "Check the URL and the network path",
+            "other",
+        )
 
 
 def _seg(value: str) -> str:

@@ -29,8 +29,15 @@ MIB = 1024**2
 
 # Privileges CAPMOX uses on the VMs it creates (clone target, then configure, resize, start).
 _VM_PRIVS = (
-    "VM.Allocate", "VM.Audit", "VM.Config.CDROM", "VM.Config.CPU", "VM.Config.Disk",
-    "VM.Config.Memory", "VM.Config.Network", "VM.Config.Options", "VM.PowerMgmt",
+    "VM.Allocate",
+    "VM.Audit",
+    "VM.Config.CDROM",
+    "VM.Config.CPU",
+    "VM.Config.Disk",
+    "VM.Config.Memory",
+    "VM.Config.Network",
+    "VM.Config.Options",
+    "VM.PowerMgmt",
 )
 _DISK_KEY = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate)\d+$")
 
@@ -89,16 +96,16 @@ class _Probe:
         return list(self._get(("vms",), lambda: self.client.cluster_resources("vm")))
 
     def vm_config(self, node: str, vmid: int) -> dict[str, Any]:
-        return dict(self._get(("cfg", node, str(vmid)),
-                              lambda: self.client.vm_config(node, vmid)))
+        return dict(self._get(("cfg", node, str(vmid)), lambda: self.client.vm_config(node, vmid)))
 
     def storages(self, node: str) -> dict[str, dict[str, Any]]:
-        return {str(s["storage"]): s
-                for s in self._get(("sto", node), lambda: self.client.node_storage(node))}
+        return {str(s["storage"]): s for s in self._get(("sto", node), lambda: self.client.node_storage(node))}
 
     def bridges(self, node: str) -> dict[str, dict[str, Any]]:
-        return {str(i["iface"]): i for i in self._get(
-            ("net", node), lambda: self.client.node_network(node, type="any_bridge"))}
+        return {
+            str(i["iface"]): i
+            for i in self._get(("net", node), lambda: self.client.node_network(node, type="any_bridge"))
+        }
 
     def perms(self, path: str) -> dict[str, int]:
         data = self._get(("perm", path), lambda: self.client.permissions(path))
@@ -129,12 +136,14 @@ def _describe(t: _Template) -> str:
 
 # -- template ---------------------------------------------------------------------------------
 
+
 def _tags(item: dict[str, Any]) -> set[str]:
     return {t.strip().lower() for t in str(item.get("tags") or "").split(";") if t.strip()}
 
 
-def _select_by_tags(resources: list[dict[str, Any]], pool: PoolNeeds
-                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _select_by_tags(
+    resources: list[dict[str, Any]], pool: PoolNeeds
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """CAPMOX's selector: (matches, all tagged templates) under the pool's match policy."""
     want = {t.strip().lower() for t in pool.template_tags}
     tagged = [r for r in resources if _truthy(r.get("template", 0)) and r.get("tags")]
@@ -159,58 +168,73 @@ def _disk_storages(config: dict[str, Any]) -> list[str]:
     return out
 
 
-def _resolve_template(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds
-                      ) -> tuple[_Template | None, CheckResult]:
+def _resolve_template(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds) -> tuple[_Template | None, CheckResult]:
     name = f"template[{pool.name}]"
-    fix_tags = (f'tag exactly one template with {";".join(pool.template_tags)} '
-                "(qm set <vmid> --tags ...) or adjust templateSelector.matchTags/matchPolicy")
+    fix_tags = (
+        f"tag exactly one template with {';'.join(pool.template_tags)} "
+        "(qm set <vmid> --tags ...) or adjust templateSelector.matchTags/matchPolicy"
+    )
     if pool.template_id is None and not pool.template_tags:
-        return None, CheckResult(name, "fail", "neither templateID nor template tags are set",
-                                 "set templateID + sourceNode, or templateSelector.matchTags")
+        return None, CheckResult(
+            name,
+            "fail",
+            "neither templateID nor template tags are set",
+            "set templateID + sourceNode, or templateSelector.matchTags",
+        )
     if pool.template_id is not None:
         vmid = pool.template_id
-        located = next((r for r in _safe(probe.vm_resources, []) if int(r["vmid"]) == vmid),
-                       None)
+        located = next((r for r in _safe(probe.vm_resources, []) if int(r["vmid"]) == vmid), None)
         node = pool.source_node or (str(located["node"]) if located else None)
         if node is None:
             return None, CheckResult(
-                name, "fail", f"VM {vmid} is not visible in the cluster",
+                name,
+                "fail",
+                f"VM {vmid} is not visible in the cluster",
                 f"create template {vmid}, or grant the token VM.Audit on /vms/{vmid} "
-                "(e.g. PVETemplateUser on the templates pool)")
+                "(e.g. PVETemplateUser on the templates pool)",
+            )
         try:
             config = probe.vm_config(node, vmid)
         except ProxmoxPermissionError:
             return None, CheckResult(
-                name, "fail", f"cannot read VM {vmid} on {node}: the token lacks VM.Audit on "
-                f"/vms/{vmid}", f"grant PVETemplateUser on /vms/{vmid} or on its pool")
+                name,
+                "fail",
+                f"cannot read VM {vmid} on {node}: the token lacks VM.Audit on /vms/{vmid}",
+                f"grant PVETemplateUser on /vms/{vmid} or on its pool",
+            )
         except ProxmoxNotFoundError:
             real = str(located["node"]) if located is not None else None
             where = f"; it is on {real}" if real is not None and real != node else ""
-            fix = (f"set sourceNode to {real}" if where
-                   else "set templateID to an existing template")
-            return None, CheckResult(name, "fail", f"VM {vmid} does not exist on node {node}"
-                                     f"{where}", fix)
-        t = _Template(vmid, node, str(config.get("name") or f"VM {vmid}"), config,
-                      _disk_storages(config))
+            fix = f"set sourceNode to {real}" if where else "set templateID to an existing template"
+            return None, CheckResult(name, "fail", f"VM {vmid} does not exist on node {node}{where}", fix)
+        t = _Template(vmid, node, str(config.get("name") or f"VM {vmid}"), config, _disk_storages(config))
         if not _truthy(config.get("template", 0)):
             return None, CheckResult(
-                name, "fail", f'VM {vmid} "{t.name}" on {node} is not a template',
-                f"convert it with 'qm template {vmid}' or point templateID at a template")
+                name,
+                "fail",
+                f'VM {vmid} "{t.name}" on {node} is not a template',
+                f"convert it with 'qm template {vmid}' or point templateID at a template",
+            )
         how = f"templateID {vmid}"
     else:
         matches, tagged = _select_by_tags(probe.vm_resources(), pool)
         want = ";".join(sorted({t.lower() for t in pool.template_tags}))
         if len(matches) != 1:
             if matches:
-                seen = ", ".join(f"{m['vmid']} on {m['node']}" for m in
-                                 sorted(matches, key=lambda r: int(r["vmid"])))
-                found = (f'{len(matches)} templates match tags "{want}" '
-                         f"(matchPolicy {pool.match_policy}): {seen}")
+                seen = ", ".join(f"{m['vmid']} on {m['node']}" for m in sorted(matches, key=lambda r: int(r["vmid"])))
+                found = f'{len(matches)} templates match tags "{want}" (matchPolicy {pool.match_policy}): {seen}'
             else:
-                seen = ", ".join(f'{r["vmid"]} "{";".join(sorted(_tags(r)))}"' for r in
-                                 sorted(tagged, key=lambda r: int(r["vmid"]))) or "none"
-                found = (f'no template matches tags "{want}" (matchPolicy '
-                         f"{pool.match_policy}); tagged templates visible: {seen}")
+                seen = (
+                    ", ".join(
+                        f'{r["vmid"]} "{";".join(sorted(_tags(r)))}"'
+                        for r in sorted(tagged, key=lambda r: int(r["vmid"]))
+                    )
+                    or "none"
+                )
+                found = (
+                    f'no template matches tags "{want}" (matchPolicy '
+                    f"{pool.match_policy}); tagged templates visible: {seen}"
+                )
             return None, CheckResult(name, "fail", found, fix_tags)
         m = matches[0]
         vmid, node = int(m["vmid"]), str(m["node"])
@@ -230,16 +254,14 @@ def _resolve_template(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds
     others = [n for n in req.nodes_for(pool) if n != t.node]
     if others:
         stores: dict[str, Any] = _safe(lambda: probe.storages(t.node), {})
-        local = [s for s in t.disk_storages
-                 if not _truthy(stores.get(s, {"shared": 1}).get("shared", 0))]
+        local = [s for s in t.disk_storages if not _truthy(stores.get(s, {"shared": 1}).get("shared", 0))]
         if local:
-            problems.append(f"its disks are on local storage {', '.join(local)}, so it cannot "
-                            f"be cloned to {', '.join(others)}")
-            fixes.append(f"move the template disks to shared storage or limit allowedNodes "
-                         f"to {t.node}")
+            problems.append(
+                f"its disks are on local storage {', '.join(local)}, so it cannot be cloned to {', '.join(others)}"
+            )
+            fixes.append(f"move the template disks to shared storage or limit allowedNodes to {t.node}")
     if problems:
-        return t, CheckResult(name, "fail", f"{_describe(t)} ({how}): " + "; ".join(problems),
-                              "; ".join(fixes))
+        return t, CheckResult(name, "fail", f"{_describe(t)} ({how}): " + "; ".join(problems), "; ".join(fixes))
     return t, CheckResult(name, "pass", f"{_describe(t)} ({how})")
 
 
@@ -252,14 +274,15 @@ def _safe(fetch: Callable[[], Any], default: Any) -> Any:
 
 # -- individual checks --------------------------------------------------------------------------
 
+
 def _check_nodes(probe: _Probe, req: ProxmoxRequirements) -> CheckResult:
-    wanted = list(dict.fromkeys([*req.allowed_nodes, *(n for p in req.pools
-                                                       for n in p.allowed_nodes)]))
+    wanted = list(dict.fromkeys([*req.allowed_nodes, *(n for p in req.pools for n in p.allowed_nodes)]))
     nodes = probe.nodes()
     listing = ", ".join(f"{n} {nodes[n].get('status', 'unknown')}" for n in sorted(nodes))
     if not wanted:
-        return CheckResult("nodes", "pass", f"no allowedNodes set; VMs are cloned on the "
-                           f"template's node (cluster: {listing})")
+        return CheckResult(
+            "nodes", "pass", f"no allowedNodes set; VMs are cloned on the template's node (cluster: {listing})"
+        )
     missing = [n for n in wanted if n not in nodes]
     down = [n for n in wanted if n in nodes and nodes[n].get("status") != "online"]
     problems = []
@@ -271,8 +294,7 @@ def _check_nodes(probe: _Probe, req: ProxmoxRequirements) -> CheckResult:
         problems.append(f"{', '.join(down)} not online")
         fixes.append(f"bring {', '.join(down)} online or remove it from allowedNodes")
     if problems:
-        return CheckResult("nodes", "fail", "; ".join(problems) + f" (cluster: {listing})",
-                           "; ".join(fixes))
+        return CheckResult("nodes", "fail", "; ".join(problems) + f" (cluster: {listing})", "; ".join(fixes))
     return CheckResult("nodes", "pass", f"{', '.join(wanted)} online")
 
 
@@ -289,26 +311,26 @@ def _check_agent(pool: PoolNeeds, t: _Template | None) -> CheckResult:
     if pool.skip_guest_agent:
         return CheckResult(name, "pass", "not required (guest agent checks are skipped)")
     if t is None or t.config is None:
-        return CheckResult(name, "warn", "not checked: the template could not be read",
-                           "fix the template check first")
+        return CheckResult(name, "warn", "not checked: the template could not be read", "fix the template check first")
     raw = t.config.get("agent")
     if raw is not None and _agent_enabled(raw):
         return CheckResult(name, "pass", f"{_describe(t)} has the QEMU guest agent enabled")
     shown = f"agent: {raw}" if raw is not None else "no agent setting"
     return CheckResult(
-        name, "fail", f"{_describe(t)} has the QEMU guest agent disabled ({shown})",
+        name,
+        "fail",
+        f"{_describe(t)} has the QEMU guest agent disabled ({shown})",
         f"run 'qm set {t.vmid} --agent enabled=1' and install qemu-guest-agent in the image, "
-        "or skip the guest agent check for OSes without one")
+        "or skip the guest agent check for OSes without one",
+    )
 
 
-def _pool_nodes(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds,
-                t: _Template | None) -> tuple[str, ...]:
+def _pool_nodes(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds, t: _Template | None) -> tuple[str, ...]:
     nodes = req.nodes_for(pool) or ((t.node,) if t else ())
     return probe.online(nodes)
 
 
-def _check_storage(probe: _Probe, sid: str, users: list[tuple[PoolNeeds, tuple[str, ...]]]
-                   ) -> CheckResult:
+def _check_storage(probe: _Probe, sid: str, users: list[tuple[PoolNeeds, tuple[str, ...]]]) -> CheckResult:
     name = f"storage[{sid}]"
     nodes = tuple(dict.fromkeys(n for _, ns in users for n in ns))
     need = sum(p.disk_gb * GIB * p.max_vms for p, _ in users)
@@ -331,25 +353,28 @@ def _check_storage(probe: _Probe, sid: str, users: list[tuple[PoolNeeds, tuple[s
         elif not _truthy(entry.get("active", 0)):
             problems.setdefault("not active on", []).append(node)
         elif "images" not in content:
-            problems.setdefault(f"does not hold disk images (content: {entry.get('content')}) "
-                                "on", []).append(node)
+            problems.setdefault(f"does not hold disk images (content: {entry.get('content')}) on", []).append(node)
         else:
             avail[node] = int(entry.get("avail", 0))
     if problems:
         return CheckResult(
-            name, "fail", "; ".join(f"{k} {', '.join(v)}" for k, v in problems.items()),
+            name,
+            "fail",
+            "; ".join(f"{k} {', '.join(v)}" for k, v in problems.items()),
             f"enable {sid} with content 'images' on {', '.join(nodes)}, or pick another "
-            f"storage; the token needs Datastore.AllocateSpace on /storage/{sid} to see it")
+            f"storage; the token needs Datastore.AllocateSpace on /storage/{sid} to see it",
+        )
     have = max(avail.values(), default=0) if shared else sum(avail.values())
     kind = "shared" if shared else "local"
     usage = ", ".join(f"{p.name} {p.max_vms} x {p.disk_gb} GiB" for p, _ in users)
     if need > have:
         return CheckResult(
-            name, "warn", f"pools at maximum size need {_gib(need)} ({usage}) but {sid} "
-            f"({kind}) has {_gib(have)} free",
-            "free space, pick a larger storage, or rely on thin provisioning knowingly")
-    return CheckResult(name, "pass", f"{kind}, images, {_gib(have)} free for {_gib(need)} "
-                       f"({usage})")
+            name,
+            "warn",
+            f"pools at maximum size need {_gib(need)} ({usage}) but {sid} ({kind}) has {_gib(have)} free",
+            "free space, pick a larger storage, or rely on thin provisioning knowingly",
+        )
+    return CheckResult(name, "pass", f"{kind}, images, {_gib(have)} free for {_gib(need)} ({usage})")
 
 
 def _check_bridge(probe: _Probe, bridge: str, nodes: tuple[str, ...]) -> CheckResult:
@@ -377,8 +402,10 @@ def _check_bridge(probe: _Probe, bridge: str, nodes: tuple[str, ...]) -> CheckRe
     path = f"/sdn/zones/localnetwork/{bridge}"
     blind = missing and not {"SDN.Use", "SDN.Audit"} & set(_safe(lambda: probe.perms(path), {}))
     if blind:
-        fix = (f"grant the token SDN.Use on /sdn/zones/localnetwork/{bridge} (PVESDNUser); "
-               f"without it bridges are hidden. Otherwise {fix}")
+        fix = (
+            f"grant the token SDN.Use on /sdn/zones/localnetwork/{bridge} (PVESDNUser); "
+            f"without it bridges are hidden. Otherwise {fix}"
+        )
     return CheckResult(name, "fail", "; ".join(problems), fix)
 
 
@@ -394,16 +421,20 @@ def _check_resource_pool(probe: _Probe, poolid: str) -> CheckResult:
         pass
     except ProxmoxPermissionError:
         if _safe(lambda: probe.perms(f"/pool/{poolid}"), {}):
-            return CheckResult(name, "pass", f"the token holds privileges on /pool/{poolid} "
-                               "(it cannot list pools without Pool.Audit)")
-    return CheckResult(name, "fail", f"pool {poolid} does not exist or is invisible to the token",
-                       f"create it: pveum pool add {poolid}; then grant PVEVMAdmin on "
-                       f"/pool/{poolid}")
+            return CheckResult(
+                name, "pass", f"the token holds privileges on /pool/{poolid} (it cannot list pools without Pool.Audit)"
+            )
+    return CheckResult(
+        name,
+        "fail",
+        f"pool {poolid} does not exist or is invisible to the token",
+        f"create it: pveum pool add {poolid}; then grant PVEVMAdmin on /pool/{poolid}",
+    )
 
 
-def _required_privileges(probe: _Probe, req: ProxmoxRequirements,
-                         templates: dict[str, _Template | None], major: int
-                         ) -> dict[str, set[str]]:
+def _required_privileges(
+    probe: _Probe, req: ProxmoxRequirements, templates: dict[str, _Template | None], major: int
+) -> dict[str, set[str]]:
     need: dict[str, set[str]] = {"/": {"Sys.Audit"}}
     for pool in req.pools:
         t = templates.get(pool.name)
@@ -426,12 +457,18 @@ def _required_privileges(probe: _Probe, req: ProxmoxRequirements,
     return need
 
 
-_ROLE_HINT = {"/nodes": "PVEAuditor", "/vms": "PVEVMAdmin", "/pool": "PVEVMAdmin",
-              "/storage": "PVEDatastoreUser", "/sdn": "PVESDNUser"}
+_ROLE_HINT = {
+    "/nodes": "PVEAuditor",
+    "/vms": "PVEVMAdmin",
+    "/pool": "PVEVMAdmin",
+    "/storage": "PVEDatastoreUser",
+    "/sdn": "PVESDNUser",
+}
 
 
-def _check_privileges(probe: _Probe, client: ProxmoxClient, req: ProxmoxRequirements,
-                      templates: dict[str, _Template | None], major: int) -> CheckResult:
+def _check_privileges(
+    probe: _Probe, client: ProxmoxClient, req: ProxmoxRequirements, templates: dict[str, _Template | None], major: int
+) -> CheckResult:
     need = _required_privileges(probe, req, templates, major)
     # A VM that does not exist yet inherits from /vms (and, once created, from its pool).
     free_vm = f"/vms/{client.next_id()}" if req.pools else "/vms"
@@ -448,8 +485,11 @@ def _check_privileges(probe: _Probe, client: ProxmoxClient, req: ProxmoxRequirem
             missing[path] = gap
     if not missing:
         total = sum(len(v) for v in need.values())
-        return CheckResult("privileges", "pass", f"token {client.token_id} holds the {total} "
-                           f"privileges CAPMOX needs on {len(need)} paths (PVE {major})")
+        return CheckResult(
+            "privileges",
+            "pass",
+            f"token {client.token_id} holds the {total} privileges CAPMOX needs on {len(need)} paths (PVE {major})",
+        )
     found = "; ".join(f"{', '.join(v)} on {p}" for p, v in missing.items())
     cmds = []
     for path, privs in missing.items():
@@ -462,12 +502,14 @@ def _check_privileges(probe: _Probe, client: ProxmoxClient, req: ProxmoxRequirem
             role = _ROLE_HINT.get(top, "a role with them")
         cmds.append(f"pveum acl modify {path} --tokens '{client.token_id}' --roles {role}")
     return CheckResult(
-        "privileges", "fail", f"token {client.token_id} lacks {found}",
-        "; ".join(cmds) + f" (with privilege separation grant the same to {client.user})")
+        "privileges",
+        "fail",
+        f"token {client.token_id} lacks {found}",
+        "; ".join(cmds) + f" (with privilege separation grant the same to {client.user})",
+    )
 
 
-def _check_capacity(probe: _Probe, req: ProxmoxRequirements,
-                    templates: dict[str, _Template | None]) -> CheckResult:
+def _check_capacity(probe: _Probe, req: ProxmoxRequirements, templates: dict[str, _Template | None]) -> CheckResult:
     pool_nodes = {p.name: _pool_nodes(probe, req, p, templates.get(p.name)) for p in req.pools}
     nodes = tuple(dict.fromkeys(n for ns in pool_nodes.values() for n in ns))
     free: dict[str, int] = {}
@@ -494,8 +536,12 @@ def _check_capacity(probe: _Probe, req: ProxmoxRequirements,
             reservable = max(reservable - int(g.get("maxmem", 0)), 0)
         free[node] = reservable
     if unreadable:
-        return CheckResult("capacity", "warn", f"cannot read {', '.join(unreadable)}",
-                           "grant Sys.Audit on /nodes (PVEAuditor) so memory can be checked")
+        return CheckResult(
+            "capacity",
+            "warn",
+            f"cannot read {', '.join(unreadable)}",
+            "grant Sys.Audit on /nodes (PVEAuditor) so memory can be checked",
+        )
     fails: list[str] = []
     for p in req.pools:
         ns = [n for n in pool_nodes[p.name] if n in free]
@@ -504,15 +550,15 @@ def _check_capacity(probe: _Probe, req: ProxmoxRequirements,
             continue
         best = max(ns, key=lambda n: free[n])
         if p.memory_mib * MIB > free[best]:
-            fails.append(f"a {p.name} VM needs {_gib(p.memory_mib * MIB)} but the most any "
-                         f"allowed node can reserve is {_gib(free[best])} ({best})")
+            fails.append(
+                f"a {p.name} VM needs {_gib(p.memory_mib * MIB)} but the most any "
+                f"allowed node can reserve is {_gib(free[best])} ({best})"
+            )
         big = max(ns, key=lambda n: cpus[n])
         if p.cores > cpus[big]:
-            fails.append(f"a {p.name} VM has {p.cores} vCPUs but the largest allowed node "
-                         f"({big}) has {cpus[big]} CPUs")
+            fails.append(f"a {p.name} VM has {p.cores} vCPUs but the largest allowed node ({big}) has {cpus[big]} CPUs")
     if fails:
-        return CheckResult("capacity", "fail", "; ".join(fails),
-                           "use smaller VMs or allow larger nodes")
+        return CheckResult("capacity", "fail", "; ".join(fails), "use smaller VMs or allow larger nodes")
     left = dict(free)
     unplaced = 0
     for p in req.pools:
@@ -528,9 +574,11 @@ def _check_capacity(probe: _Probe, req: ProxmoxRequirements,
     mem_have = sum(free.values())
     cpu_have = sum(cpus.values())
     per_node = ", ".join(f"{n} {_gib(free[n])}" for n in free)
-    summary = (f"pools at maximum size need {_gib(mem_need)} memory and {cpu_need} vCPUs; "
-               f"allowed nodes can reserve {_gib(mem_have)} ({per_node}) and have "
-               f"{cpu_have} CPUs")
+    summary = (
+        f"pools at maximum size need {_gib(mem_need)} memory and {cpu_need} vCPUs; "
+        f"allowed nodes can reserve {_gib(mem_have)} ({per_node}) and have "
+        f"{cpu_have} CPUs"
+    )
     warns = []
     if unplaced:
         total_vms = sum(p.max_vms for p in req.pools)
@@ -539,9 +587,12 @@ def _check_capacity(probe: _Probe, req: ProxmoxRequirements,
         warns.append("vCPUs exceed host CPUs")
     if warns:
         return CheckResult(
-            "capacity", "warn", f"{summary}; " + "; ".join(warns),
+            "capacity",
+            "warn",
+            f"{summary}; " + "; ".join(warns),
             "lower maximum sizes, add nodes, or raise schedulerHints.memoryAdjustment above "
-            "100 to overcommit memory deliberately")
+            "100 to overcommit memory deliberately",
+        )
     return CheckResult("capacity", "pass", summary)
 
 
@@ -549,17 +600,22 @@ def _check_addresses(req: ProxmoxRequirements) -> CheckResult:
     need = sum(p.max_vms for p in req.pools)
     parts = ", ".join(f"{p.name} {p.max_machines}+{p.max_surge}" for p in req.pools)
     if not req.ip_ranges:
-        return CheckResult("ip-addresses", "warn", f"no IP ranges given; {need} addresses "
-                           f"needed ({parts})", "set the node IP ranges so this can be checked")
+        return CheckResult(
+            "ip-addresses",
+            "warn",
+            f"no IP ranges given; {need} addresses needed ({parts})",
+            "set the node IP ranges so this can be checked",
+        )
     have = usable_addresses(req.ip_ranges, req.gateway)
     ranges = ", ".join(str(r) for r in req.ip_ranges)
     if have < need:
         return CheckResult(
-            "ip-addresses", "fail", f"{ranges} hold {have} usable addresses; pools at maximum "
-            f"size plus surge need {need} ({parts})",
-            f"add at least {need - have} addresses to the ranges or lower maxSize/maxSurge")
-    return CheckResult("ip-addresses", "pass", f"{ranges} hold {have} usable addresses for "
-                       f"{need} ({parts})")
+            "ip-addresses",
+            "fail",
+            f"{ranges} hold {have} usable addresses; pools at maximum size plus surge need {need} ({parts})",
+            f"add at least {need - have} addresses to the ranges or lower maxSize/maxSurge",
+        )
+    return CheckResult("ip-addresses", "pass", f"{ranges} hold {have} usable addresses for {need} ({parts})")
 
 
 def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
@@ -570,8 +626,7 @@ def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
         return CheckResult(name, "fail", err.problem, err.hint or "see the error above")
 
 
-def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements
-                       ) -> list[CheckResult]:
+def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements) -> list[CheckResult]:
     """Run every Proxmox check in a fixed order; stop after the first if the API is unusable."""
     req = requirements
     try:
@@ -582,8 +637,14 @@ def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements
     major = int(release.split(".", 1)[0]) if release.split(".", 1)[0].isdigit() else 0
     access = f"PVE {version.get('version', release)} at {client.url}, token {client.token_id}"
     if client.endpoint.suffix_stripped:
-        results = [CheckResult("api-access", "warn", f"{access}; the URL ended in /api2/json",
-                               f"use {client.url} (CAPMOX appends /api2/json itself)")]
+        results = [
+            CheckResult(
+                "api-access",
+                "warn",
+                f"{access}; the URL ended in /api2/json",
+                f"use {client.url} (CAPMOX appends /api2/json itself)",
+            )
+        ]
     else:
         results = [CheckResult("api-access", "pass", access)]
     probe = _Probe(client)
@@ -596,8 +657,7 @@ def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements
             t, res = None, CheckResult(f"template[{pool.name}]", "fail", err.problem, err.hint)
         templates[pool.name] = t
         template_results.append(res)
-    results.append(_guard("privileges",
-                          lambda: _check_privileges(probe, client, req, templates, major)))
+    results.append(_guard("privileges", lambda: _check_privileges(probe, client, req, templates, major)))
     results.append(_guard("nodes", lambda: _check_nodes(probe, req)))
     results += template_results
     results += [_check_agent(p, templates[p.name]) for p in req.pools]
@@ -606,9 +666,14 @@ def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements
         t = templates[p.name]
         sid = p.storage or (t.disk_storages[0] if t and t.disk_storages else None)
         if sid is None:
-            results.append(CheckResult(f"storage[{p.name}]", "warn",
-                                       "not checked: no storage set and the template disk "
-                                       "is unknown", "set the pool's storage"))
+            results.append(
+                CheckResult(
+                    f"storage[{p.name}]",
+                    "warn",
+                    "not checked: no storage set and the template disk is unknown",
+                    "set the pool's storage",
+                )
+            )
             continue
         by_storage.setdefault(sid, []).append((p, _pool_nodes(probe, req, p, t)))
     for sid, users in by_storage.items():
@@ -616,15 +681,12 @@ def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements
     by_bridge: dict[str, list[str]] = {}
     for p in req.pools:
         for net in p.networks:
-            by_bridge.setdefault(net.bridge, []).extend(
-                _pool_nodes(probe, req, p, templates[p.name]))
+            by_bridge.setdefault(net.bridge, []).extend(_pool_nodes(probe, req, p, templates[p.name]))
     for bridge, nodes in by_bridge.items():
-        results.append(_guard(f"bridge[{bridge}]", partial(
-            _check_bridge, probe, bridge, tuple(dict.fromkeys(nodes)))))
+        results.append(_guard(f"bridge[{bridge}]", partial(_check_bridge, probe, bridge, tuple(dict.fromkeys(nodes)))))
     for poolid in dict.fromkeys(p.resource_pool for p in req.pools if p.resource_pool):
         assert poolid is not None
-        results.append(_guard(f"resource-pool[{poolid}]",
-                              partial(_check_resource_pool, probe, poolid)))
+        results.append(_guard(f"resource-pool[{poolid}]", partial(_check_resource_pool, probe, poolid)))
     results.append(_guard("capacity", lambda: _check_capacity(probe, req, templates)))
     results.append(_check_addresses(req))
     return results

@@ -65,7 +65,6 @@ KINDS: dict[str, Kind] = {
 }
 
 CURRENT = {name: k.versions[0] for name, k in KINDS.items()}
-LEGACY = {name: (k.versions[1] if len(k.versions) > 1 else k.versions[0]) for name, k in KINDS.items()}
 
 
 class ApiVersionError(ValueError):

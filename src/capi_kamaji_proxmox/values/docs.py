@@ -76,10 +76,6 @@ def commented_defaults() -> str:
     return "\n".join(lines) + "\n"
 
 
-def model_for(path: tuple[str | int, ...]) -> type[BaseModel] | None:
-    return _model_at(path)
-
-
 # --------------------------------------------------------------------------- reference table
 
 

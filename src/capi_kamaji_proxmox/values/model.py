@@ -15,7 +15,6 @@ from pydantic.alias_generators import to_camel
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 K8S_VERSION = r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
-TAG = r"^(?i)[a-z0-9_][a-z0-9_\-+.]*$"
 
 DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
