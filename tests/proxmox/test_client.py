@@ -80,9 +80,13 @@ def test_parse_token_id() -> None:
     assert parse_token_id("capmox@pve!capi") == ("capmox@pve", "capi")
     with pytest.raises(ProxmoxConfigError) as exc:
         parse_token_id("capmox@pve")
-    assert str(exc.value) == ("the API token id 'capmox@pve' is not of the form "
+    assert str(exc.value) == ("the API token id is not of the form "
                               "user@realm!tokenname (e.g. capmox@pve!capi); the secret goes in a "
                               "separate field")
+    # a pasted "id=secret" is refused without echoing it
+    with pytest.raises(ProxmoxConfigError) as exc:
+        parse_token_id("capmox@pve!capi=0f1e2d3c-secret")
+    assert "0f1e2d3c-secret" not in str(exc.value)
 
 
 # -- against the simulator ---------------------------------------------------------------------

@@ -193,8 +193,9 @@ def parse_token_id(token_id: str) -> tuple[str, str]:
     """Split ``user@realm!tokenname`` into user and token name, or explain the expected shape."""
     m = _TOKEN_ID.match(token_id.strip())
     if not m:
+        # The value is not echoed: a pasted "id=secret" would put the secret on screen.
         raise ProxmoxConfigError(
-            f"the API token id {token_id.strip()!r} is not of the form user@realm!tokenname "
+            "the API token id is not of the form user@realm!tokenname "
             "(e.g. capmox@pve!capi); the secret goes in a separate field"
         )
     return m.group("user"), m.group("name")
