@@ -75,16 +75,21 @@ def _upgrade_values(args: argparse.Namespace, last: Release | None) -> dict[str,
 
 
 def _print_release(rec: Release, output: str, *, dry_run: bool = False) -> None:
-    data = query.summary(rec)
+    """The release summary (as helm prints it); a dry run also shows the manifest it would apply."""
+    data: dict[str, Any] = {**query.summary(rec), "notes": rec.info.notes}
+    if dry_run:
+        data["manifest"] = rec.manifest
     if output == "json":
-        print(json.dumps({**data, "notes": rec.info.notes}, indent=2))
+        print(json.dumps(data, indent=2))
     elif output == "yaml":
-        sys.stdout.write(to_yaml({**data, "notes": rec.info.notes}))
+        sys.stdout.write(to_yaml(data))
     else:
         print(
             f"NAME: {rec.name}\nNAMESPACE: {rec.namespace}\nSTATUS: {'dry run' if dry_run else rec.status.value}"
             f"\nREVISION: {rec.version}\nDESCRIPTION: {rec.info.description}\n\nNOTES:\n{rec.info.notes}"
         )
+        if dry_run:
+            print(f"MANIFEST:\n{rec.manifest}")
 
 
 def _warn(loaded_warnings: list[str]) -> None:
