@@ -220,7 +220,15 @@ def _emit(rows: list[dict[str, Any]], output: str, columns: list[tuple[str, str]
     elif output == "yaml":
         sys.stdout.write(to_yaml(rows))
     else:
-        sys.stdout.write(_table(rows, columns))
+        sys.stdout.write(_table([{**r, "updated": _human_time(r.get("updated", ""))} for r in rows], columns))
+
+
+def _human_time(stamp: str) -> str:
+    """``Wed Nov 25 19:33:19 2026``, as helm's tables show times (JSON/YAML keep RFC 3339)."""
+    from capi_kamaji_proxmox.release.record import parse_time
+
+    when = parse_time(stamp) if stamp else None
+    return when.strftime("%a %b %e %H:%M:%S %Y") if when else stamp
 
 
 def run_history(args: argparse.Namespace) -> int:
