@@ -5,6 +5,7 @@ get, list. Helm's names, flags and exit codes where they exist. The work lives i
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 
 from capi_kamaji_proxmox.cli import common
@@ -22,13 +23,18 @@ def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$")
+
+
 def _duration(text: str) -> float:
+    """Seconds (``300``, ``2.5``) or a Go-style duration (``5m``, ``1h30m``), as helm's --timeout."""
     from capi_kamaji_proxmox.values.checks import duration_seconds
 
-    try:
-        return float(text) if text.replace(".", "", 1).isdigit() else float(duration_seconds(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 300, 5m, 1h)") from None
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        return float(text)
+    if _DURATION.match(text):
+        return float(duration_seconds(text))
+    raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 300, 5m, 1h)")
 
 
 def _release_flags(p: argparse.ArgumentParser) -> None:
