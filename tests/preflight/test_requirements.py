@@ -83,3 +83,9 @@ def test_cluster_ipv4_config_feeds_nodes_without_ipam() -> None:
     req = requirements_for(loaded(cfg).values)
     assert [str(r) for r in req.ip_ranges] == ["10.2.0.16/28", "10.2.0.40"]
     assert req.gateway == "10.2.0.1"
+
+
+def test_vm_id_range_is_carried() -> None:
+    need = requirements_for(loaded(config(nodePools=[pool(vmIDRange={"start": 1000, "end": 1099})])).values).pools[0]
+    assert need.vm_id_range == (1000, 1099)
+    assert requirements_for(loaded().values).pools[0].vm_id_range is None

@@ -423,3 +423,27 @@ def test_two_pools_share_storage_and_addresses(pve_sim: PVESimulator) -> None:
         "lower maxSize/maxSurge")
     assert [r for r in res if r.startswith("template[")] == ["template[workers]", "template[gpu]"]
 
+
+
+# -- vmid-range --------------------------------------------------------------------------------
+
+
+def test_vmid_range_with_room_passes(pve_sim: PVESimulator) -> None:
+    results = run(pve_sim, make_req(vm_id_range=(5000, 5099)))
+    assert results["vmid-range[workers]"].line() == (
+        "PASS  vmid-range[workers]: 5000-5099 has 100 free VM id(s) for up to 6 VM(s) "
+        "(as far as the token can see guests)"
+    )
+
+
+def test_vmid_range_too_small_fails_word_for_word(pve_sim: PVESimulator) -> None:
+    # The standard inventory has template 9000 and 9001 inside this range.
+    results = run(pve_sim, make_req(vm_id_range=(8998, 9003)))
+    assert results["vmid-range[workers]"].line() == (
+        "FAIL  vmid-range[workers]: 8998-9003 has 4 free VM id(s) for up to 6 VM(s); in use: 9000, 9001 "
+        "-> widen vmIDRange to at least 8 ids or free some"
+    )
+
+
+def test_no_vmid_range_no_check(pve_sim: PVESimulator) -> None:
+    assert not any(name.startswith("vmid-range") for name in run(pve_sim, make_req()))

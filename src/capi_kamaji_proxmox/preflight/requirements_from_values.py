@@ -78,6 +78,7 @@ def _pool_needs(pool: NodePool) -> PoolNeeds:
         resource_pool=pool.pool or None,
         skip_guest_agent=bool(checks and checks.skip_qemu_guest_agent),
         skip_cloud_init_status=bool(checks and checks.skip_cloud_init_status),
+        vm_id_range=(pool.vm_id_range.start, pool.vm_id_range.end) if pool.vm_id_range else None,
     )
 
 

@@ -618,6 +618,25 @@ def _check_addresses(req: ProxmoxRequirements) -> CheckResult:
     return CheckResult("ip-addresses", "pass", f"{ranges} hold {have} usable addresses for {need} ({parts})")
 
 
+def _check_vmid_range(probe: _Probe, pool: PoolNeeds) -> CheckResult:
+    """Enough free VM ids in the pool's vmIDRange for every VM at maximum size plus surge.
+
+    CAPMOX takes ids from this range only, so a range full of other guests stalls the pool (and
+    two clusters sharing a range race for the same ids).
+    """
+    assert pool.vm_id_range is not None
+    start, end = pool.vm_id_range
+    name = f"vmid-range[{pool.name}]"
+    taken = sorted(int(r["vmid"]) for r in probe.vm_resources() if start <= int(r["vmid"]) <= end)
+    free = end - start + 1 - len(taken)
+    need = pool.max_vms
+    used = f"; in use: {', '.join(map(str, taken[:10]))}{' ...' if len(taken) > 10 else ''}" if taken else ""
+    found = f"{start}-{end} has {free} free VM id(s) for up to {need} VM(s){used}"
+    if free < need:
+        return CheckResult(name, "fail", found, f"widen vmIDRange to at least {need + len(taken)} ids or free some")
+    return CheckResult(name, "pass", found + " (as far as the token can see guests)")
+
+
 def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
     """Turn an unexpected API failure inside one check into that check's failure."""
     try:
@@ -687,6 +706,9 @@ def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements)
     for poolid in dict.fromkeys(p.resource_pool for p in req.pools if p.resource_pool):
         assert poolid is not None
         results.append(_guard(f"resource-pool[{poolid}]", partial(_check_resource_pool, probe, poolid)))
+    for p in req.pools:
+        if p.vm_id_range is not None:
+            results.append(_guard(f"vmid-range[{p.name}]", partial(_check_vmid_range, probe, p)))
     results.append(_guard("capacity", lambda: _check_capacity(probe, req, templates)))
     results.append(_check_addresses(req))
     return results

@@ -58,6 +58,7 @@ class PoolNeeds:
     resource_pool: str | None = None  # ProxmoxMachine spec.pool
     skip_guest_agent: bool = False
     skip_cloud_init_status: bool = False
+    vm_id_range: tuple[int, int] | None = None  # vmIDRange (start, end), inclusive
 
     @property
     def max_vms(self) -> int:
