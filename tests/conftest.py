@@ -122,6 +122,17 @@ def mgmt_cluster(request: pytest.FixtureRequest, harness_binaries: dict[str, Pat
 
 
 @pytest.fixture
+def bare_cluster(harness_binaries: dict[str, Path]) -> Iterator[ControlPlane]:
+    """An API server with no CRDs at all: nothing of Cluster API, Kamaji or IPAM is installed."""
+    plane = ControlPlane(generation="current", install_crds=False, binaries_override=harness_binaries)
+    plane.start()
+    try:
+        yield plane
+    finally:
+        plane.stop()
+
+
+@pytest.fixture
 def namespace(mgmt_cluster: ControlPlane, request: pytest.FixtureRequest) -> str:
     """A fresh namespace for this test (never deleted: no namespace controller runs)."""
     slug = "".join(c if c.isalnum() else "-" for c in request.node.name.lower()).strip("-")

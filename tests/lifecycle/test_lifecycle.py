@@ -370,3 +370,22 @@ def test_atomic_upgrade_rolls_back_on_failure(tool: Tool) -> None:
     assert tool.names(INFRA[gen], "ProxmoxMachineTemplate") == [
         md["spec"]["template"]["spec"]["infrastructureRef"]["name"]
     ]
+
+
+def test_missing_providers_are_named_before_anything_is_written(bare_cluster: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KUBECONFIG": str(bare_cluster.kubeconfig)}
+    result = subprocess.run(
+        [sys.executable, "-m", "capi_kamaji_proxmox.cli.main", "install", "demo", "--skip-preflight", "-n", "default"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "error: the Proxmox infrastructure provider (CAPMOX) is not installed: "
+        "no infrastructure.cluster.x-k8s.io API is served"
+    )
+    secrets = bare_cluster.client.get("/api/v1/namespaces/default/secrets")
+    assert [s["metadata"]["name"] for s in secrets["items"]] == []

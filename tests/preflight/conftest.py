@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import copy
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,17 +127,6 @@ def datastore(admin: AdminClient) -> str:
     name = unique("ds")
     create_datastore(admin, name, ready=True)
     return name
-
-
-@pytest.fixture
-def bare_cluster(harness_binaries: dict[str, Path]) -> Iterator[ControlPlane]:
-    """An API server with no CRDs at all: nothing of Cluster API, Kamaji or IPAM is installed."""
-    plane = ControlPlane(generation="current", install_crds=False, binaries_override=harness_binaries)
-    plane.start()
-    try:
-        yield plane
-    finally:
-        plane.stop()
 
 
 def service_monitor_crd() -> dict[str, Any]:
