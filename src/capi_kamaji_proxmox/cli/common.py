@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,19 @@ class CLIError(Exception):
     def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
         super().__init__(message)
         self.code = code
+
+
+def lazy_handler(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A handler that imports ``capi_kamaji_proxmox.cli.<module>`` only when its command runs,
+    so parsing (and `template`, `--help`) never pays for the Kubernetes and Proxmox clients."""
+
+    def run(args: argparse.Namespace) -> int:
+        handler: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(f"capi_kamaji_proxmox.cli.{module}"), name
+        )
+        return handler(args)
+
+    return run
 
 
 def add_values_flags(p: argparse.ArgumentParser) -> None:

@@ -6,22 +6,10 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
 
 from capi_kamaji_proxmox.cli import common
 from capi_kamaji_proxmox.lifecycle.defaults import DEFAULT_HISTORY_MAX, DEFAULT_TIMEOUT
 from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
-
-
-def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        from capi_kamaji_proxmox.cli import lifecycle_run
-
-        handler: Callable[[argparse.Namespace], int] = getattr(lifecycle_run, name)
-        return handler(args)
-
-    return run
-
 
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$")
 
@@ -72,7 +60,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--atomic", action="store_true", help="on failure, remove what the install created")
     _preflight_flags(p)
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
-    p.set_defaults(func=_lazy("run_install"))
+    p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_install"))
 
     p = release_parser(
         "upgrade",
@@ -90,7 +78,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--force-conflicts", action="store_true", help="take over fields owned by other field managers")
     _preflight_flags(p)
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
-    p.set_defaults(func=_lazy("run_upgrade"))
+    p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_upgrade"))
 
     p = release_parser(
         "diff",
@@ -104,7 +92,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--reuse-values", action="store_true", help="merge the given values onto the last release's")
     p.add_argument("--reset-values", action="store_true", help="use only the given values and the defaults")
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
-    p.set_defaults(func=_lazy("run_diff"))
+    p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_diff"))
 
     p = release_parser(
         "rollback",
@@ -114,7 +102,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("revision", metavar="REVISION", type=int, nargs="?", help="revision to return to")
     _release_flags(p)
-    p.set_defaults(func=_lazy("run_rollback"))
+    p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_rollback"))
 
     p = release_parser(
         "uninstall",
@@ -125,13 +113,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     _release_flags(p)
     p.add_argument("--keep-history", action="store_true", help="keep the release records, marked uninstalled")
-    p.set_defaults(func=_lazy("run_uninstall"))
+    p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_uninstall"))
 
     p = release_parser("history", "revisions of a release", "Revisions of a release, oldest first.")
     common.add_kube_flags(p)
     p.add_argument("--max", type=int, default=256, help="show at most this many revisions")
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
-    p.set_defaults(func=_lazy("run_history"))
+    p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_history"))
 
     p = sub.add_parser(
         "get",
@@ -144,7 +132,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-a", "--all", action="store_true", help="values: the computed values (defaults included)")
     common.add_kube_flags(p)
     common.add_output_flag(p, ("yaml", "json"), "yaml")
-    p.set_defaults(func=_lazy("run_get"))
+    p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_get"))
 
     p = sub.add_parser(
         "list",
@@ -155,7 +143,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-A", "--all-namespaces", action="store_true", help="list releases of every namespace")
     common.add_kube_flags(p)
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
-    p.set_defaults(func=_lazy("run_list"))
+    p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_list"))
 
 
 def _preflight_flags(p: argparse.ArgumentParser) -> None:

@@ -4,19 +4,8 @@ The work lives in :mod:`.observe_run`, imported when a command runs."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
 from capi_kamaji_proxmox.cli import common
-
-
-def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        from capi_kamaji_proxmox.cli import observe_run
-
-        handler: Callable[[argparse.Namespace], int] = getattr(observe_run, name)
-        return handler(args)
-
-    return run
 
 
 def _watch_flags(p: argparse.ArgumentParser) -> None:
@@ -54,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
     _watch_flags(p)
-    p.set_defaults(func=_lazy("run_describe"))
+    p.set_defaults(func=common.lazy_handler("observe_run", "run_describe"))
 
     p = sub.add_parser(
         "status",
@@ -67,7 +56,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-A", "--all-namespaces", action="store_true", help="releases of every namespace")
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
     _watch_flags(p)
-    p.set_defaults(func=_lazy("run_status"))
+    p.set_defaults(func=common.lazy_handler("observe_run", "run_status"))
 
     p = sub.add_parser(
         "kubeconfig",
@@ -87,4 +76,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="file to write (mode 0600), or - for stdout; required",
     )
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    p.set_defaults(func=_lazy("run_kubeconfig"))
+    p.set_defaults(func=common.lazy_handler("observe_run", "run_kubeconfig"))
