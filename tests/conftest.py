@@ -132,6 +132,23 @@ def bare_cluster(harness_binaries: dict[str, Path]) -> Iterator[ControlPlane]:
         plane.stop()
 
 
+@pytest.fixture(scope="session")
+def workload_cluster(harness_binaries: dict[str, Path]) -> Iterator[ControlPlane]:
+    """A second API server, without CRDs, that plays a workload cluster (Nodes, Pods, kube-system).
+
+    Session-scoped: tests share it and create what they need in their own namespaces or with
+    unique names.
+    """
+    plane = ControlPlane(
+        generation="current", namespace="kube-system-test", install_crds=False, binaries_override=harness_binaries
+    )
+    plane.start()
+    try:
+        yield plane
+    finally:
+        plane.stop()
+
+
 @pytest.fixture
 def namespace(mgmt_cluster: ControlPlane, request: pytest.FixtureRequest) -> str:
     """A fresh namespace for this test (never deleted: no namespace controller runs)."""

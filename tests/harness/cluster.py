@@ -42,8 +42,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.harness import binaries
 from tests.harness.kubeapply import KubeAPIError, KubeClient
+from tests.paths import shared_dir
 
-CRD_ROOT = Path(os.environ.get("CKP_CRD_ROOT", "/work/shared/crds"))
+# The CRDs lie in ``../shared/crds`` beside the checkout; CKP_CRD_ROOT may point elsewhere.
+CRD_ROOT = Path(os.environ.get("CKP_CRD_ROOT") or shared_dir() / "crds")
 GENERATIONS = ("current", "legacy")
 WORK_PREFIX = "ckp-harness-"
 SA_ISSUER = "https://kubernetes.default.svc.cluster.local"

@@ -44,6 +44,8 @@ import re2
 import yaml
 from celpy import celtypes
 
+from tests.paths import shared_dir
+
 from . import cel_fast
 
 __all__ = ["GENERATIONS", "Admission", "CRDSet", "CelRule", "shared_dir"]
@@ -54,15 +56,6 @@ _MISSING: Any = object()
 
 # celpy logs every evaluation error at ERROR level; an invalid object is not an error for us.
 logging.getLogger("celpy").setLevel(logging.CRITICAL)
-
-
-def shared_dir() -> Path:
-    """The project's shared reference tree: env ``CKP_SHARED_DIR`` or ``<repo>/../shared``."""
-    env = os.environ.get("CKP_SHARED_DIR")
-    if env:
-        return Path(env).resolve()
-    repo_root = Path(__file__).resolve().parents[2]
-    return (repo_root.parent / "shared").resolve()
 
 
 # --------------------------------------------------------------------------------------------
