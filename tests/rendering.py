@@ -22,6 +22,14 @@ LEGACY_FLAGS = [
 GENERATION_FLAGS: dict[str, list[str]] = {"current": [], "legacy": LEGACY_FLAGS}
 # Kinds whose CRDs are not in the shared sets (built-in kinds, and the Prometheus operator's).
 NOT_IN_CRDS = {"Service", "Role", "RoleBinding", "ServiceMonitor"}
+# IPAM on, and pool "b" opted out: it takes node addresses from cluster.ipv4Config (beside the range).
+MIXED_ADDRESSING: dict[str, Any] = {
+    "cluster": {"ipv4Config": {"addresses": ["192.168.100.2-192.168.100.9"], "gateway": "192.168.100.1", "prefix": 24}},
+    "nodePools": [
+        {"name": "a", "replicas": 1},
+        {"name": "b", "replicas": 1, "network": {"addressesFromPools": {"enabled": False}}},
+    ],
+}
 
 
 def apis_for(generation: str) -> ApiVersions:

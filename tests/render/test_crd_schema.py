@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from capi_kamaji_proxmox.values.errors import ValuesError
 from tests.render import webhooks
-from tests.rendering import EXAMPLES, NOT_IN_CRDS, render_config
+from tests.rendering import EXAMPLES, MIXED_ADDRESSING, NOT_IN_CRDS, render_config
 from tests.schema.crd_validator import CRDSet
 
 GENS = ("current", "legacy")
@@ -89,6 +89,8 @@ def pools(draw: st.DrawFn, name: str, subnet_base: int) -> dict[str, Any]:
         pool["templateSelector"] = {"matchTags": draw(tags)}
         if draw(st.booleans()):
             pool["templateSelector"]["matchPolicy"] = "exact"
+        if draw(st.booleans()):
+            pool["sourceNode"] = draw(names)  # not rendered next to a selector (issue 9, item 1)
     else:
         pool["templateId"] = draw(st.integers(100, 99999))
         pool["sourceNode"] = draw(names)
@@ -104,6 +106,8 @@ def pools(draw: st.DrawFn, name: str, subnet_base: int) -> dict[str, Any]:
         "bridge": draw(st.sampled_from(["vmbr0", "vmbr1"])),
         "model": draw(st.sampled_from(["virtio", "e1000"])),
     }
+    if draw(st.booleans()):
+        net["addressesFromPools"] = {"enabled": False}  # from cluster.ipv4Config even with IPAM on
     if draw(st.booleans()):
         net["vlan"] = draw(st.integers(1, 4094))
     if draw(st.booleans()):
@@ -174,6 +178,13 @@ def values_files(draw: st.DrawFn) -> dict[str, Any]:
             "gateway": str(base + 1),
             "prefix": 24,
         }
+    else:
+        # Beside the IPAM range: pools that opt out of it take addresses from here.
+        cfg["cluster"]["ipv4Config"] = {
+            "addresses": [f"{base + 201}-{base + 250}"],
+            "gateway": str(base + 1),
+            "prefix": 24,
+        }
     if draw(st.booleans()):
         cfg["cluster"]["controlPlane"]["network"] = {
             "serviceType": "LoadBalancer",
@@ -183,6 +194,13 @@ def values_files(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         cfg["cluster"]["metrics"] = {"enabled": True}
     return cfg
+
+
+@pytest.mark.parametrize("generation", GENS)
+def test_mixed_addressing_accepted(crds: dict[str, CRDSet], generation: str) -> None:
+    """IPAM on and one pool opted out: v1alpha2 puts the range in a zone, which needs dnsServers."""
+    cfg = MIXED_ADDRESSING
+    assert rejected(crds, generation, render_config(cfg, generation=generation)) == []
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

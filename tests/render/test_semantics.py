@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from capi_kamaji_proxmox.values.errors import ValuesError
-from tests.rendering import by_kind, render_config
+from tests.rendering import MIXED_ADDRESSING, by_kind, render_config
 
 GENS = ["current", "legacy"]
 
@@ -146,15 +146,7 @@ def test_chart_defaults_current_node_range_on_cluster_pool() -> None:
 
 
 def test_mixed_addressing_uses_zone_in_current() -> None:
-    cfg = {
-        "cluster": {
-            "ipv4Config": {"addresses": ["192.168.100.2-192.168.100.9"], "gateway": "192.168.100.1", "prefix": 24}
-        },
-        "nodePools": [
-            {"name": "a", "replicas": 1},
-            {"name": "b", "replicas": 1, "network": {"addressesFromPools": {"enabled": False}}},
-        ],
-    }
+    cfg = MIXED_ADDRESSING
     objs = render_config(cfg)
     pc = by_kind(objs, "ProxmoxCluster")[0]
     assert pc["spec"]["ipv4Config"]["addresses"] == ["192.168.100.2-192.168.100.9"]
@@ -245,3 +237,39 @@ def test_order_is_dependency_order() -> None:
         "Role",
         "RoleBinding",
     ]
+
+
+@pytest.mark.parametrize("gen", GENS)
+def test_source_node_and_selector_render_the_selector(gen: str) -> None:
+    cfg = {
+        "nodePools": [{"name": "g", "replicas": 1, "sourceNode": "pve2", "templateSelector": {"matchTags": ["b", "a"]}}]
+    }
+    (pmt,) = by_kind(render_config(cfg, generation=gen), "ProxmoxMachineTemplate")
+    spec = pmt["spec"]["template"]["spec"]
+    assert spec["templateSelector"]["matchTags"] == ["a", "b"]  # sorted: the order carries no meaning
+    assert "templateID" not in spec and "sourceNode" not in spec
+
+
+@pytest.mark.parametrize("gen", GENS)
+def test_service_monitor_keeps_chart_label_and_relabeling(gen: str) -> None:
+    objs = render_config({"cluster": {"metrics": {"enabled": True}}}, generation=gen)
+    (sm,) = by_kind(objs, "ServiceMonitor")
+    assert sm["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    api = sm["spec"]["endpoints"][0]
+    assert api["port"] == "kube-apiserver-metrics"
+    (drop,) = api["metricRelabelings"]
+    assert drop["action"] == "drop" and drop["sourceLabels"] == ["__name__", "le"]
+    assert drop["regex"].startswith("apiserver_request_duration_seconds_bucket;(0.15|")
+    assert all("metricRelabelings" not in e for e in sm["spec"]["endpoints"][1:])
+
+
+def test_service_monitor_labels_configurable() -> None:
+    cfg = {"cluster": {"metrics": {"enabled": True, "serviceMonitorLabels": {"release": "prom", "team": "x"}}}}
+    (sm,) = by_kind(render_config(cfg), "ServiceMonitor")
+    assert sm["metadata"]["labels"] == {"cluster.x-k8s.io/cluster-name": "demo", "release": "prom", "team": "x"}
+    cfg = {"cluster": {"metrics": {"enabled": True, "serviceMonitorLabels": None}}}
+    (sm,) = by_kind(render_config(cfg), "ServiceMonitor")
+    assert sm["metadata"]["labels"] == {"cluster.x-k8s.io/cluster-name": "demo"}
+    with pytest.raises(ValuesError) as err:
+        render_config({"cluster": {"metrics": {"serviceMonitorLabels": {"bad key!": "x"}}}})
+    assert err.value.problems == ["cluster.metrics.serviceMonitorLabels: 'bad key!' is not a valid label key"]

@@ -75,14 +75,6 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ],
     ),
     (
-        "alias conflict credentials",
-        {"proxmox": {"secret": {"name": "a"}}, "cluster": {"credentialsRef": {"name": "b"}}},
-        [
-            "cluster.credentialsRef.name: 'b' conflicts with proxmox.secret.name 'a'; set only proxmox.secret "
-            "(credentialsRef is its alias)"
-        ],
-    ),
-    (
         "duplicate pools",
         {"nodePools": [{"name": "a"}, {"name": "a"}]},
         ["nodePools[1].name: 'a' is already the name of nodePools[0]"],
@@ -126,18 +118,40 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "range outside prefix",
-        {"ipamProvider": {"ranges": ["192.168.101.10-192.168.101.20"]}},
+        {"ipamProvider": {"ranges": ["192.168.100.10-192.168.100.20", "192.168.101.10-192.168.101.20"]}},
         ["ipamProvider.ranges: range '192.168.101.10-192.168.101.20' is outside the subnet 192.168.100.0/24"],
     ),
     (
         "gateway inside range",
         {"ipamProvider": {"gateway": "192.168.100.20"}},
-        ["ipamProvider.ranges.gateway: 192.168.100.20 lies inside the range '192.168.100.10-192.168.100.250'"],
+        ["ipamProvider.gateway: 192.168.100.20 lies inside the range '192.168.100.10-192.168.100.250'"],
     ),
     (
         "gateway outside subnet",
         {"ipamProvider": {"gateway": "10.0.0.1"}},
-        ["ipamProvider.ranges: range '192.168.100.10-192.168.100.250' is outside the subnet 10.0.0.0/24"],
+        ["ipamProvider.gateway: 10.0.0.1 is outside the subnet 192.168.100.0/24 of ipamProvider.ranges"],
+    ),
+    (
+        "prefix missing names the prefix key",
+        {"ipamProvider": {"prefix": None}},
+        ["ipamProvider.prefix: required key is missing"],
+    ),
+    (
+        "device gateway outside its subnet",
+        pool(
+            network={
+                "additionalDevices": [
+                    {
+                        "bridge": "vmbr1",
+                        "ipv4": {"ranges": ["10.9.0.10-10.9.0.20"], "prefix": 24, "gateway": "10.8.0.1"},
+                    }
+                ]
+            }
+        ),
+        [
+            "nodePools[0].network.additionalDevices[0].ipv4.gateway: 10.8.0.1 is outside the subnet 10.9.0.0/24 "
+            "of nodePools[0].network.additionalDevices[0].ipv4.ranges"
+        ],
     ),
     (
         "overlapping node pools",

@@ -17,9 +17,21 @@ def enabled(ctx: RenderContext) -> bool:
     return bool(ctx.cv.metrics and ctx.cv.metrics.enabled)
 
 
+# The API server's request-duration histogram has more buckets than dashboards use; the chart drops
+# these (cardinality), and so does this tool.
+DROPPED_DURATION_BUCKETS = "0.15|0.2|0.3|0.35|0.4|0.45|0.6|0.7|0.8|0.9|1.25|1.5|1.75|2|3|3.5|4|4.5|6|7|8|9|15|25|40|50"
+API_SERVER_RELABELINGS = [
+    {
+        "action": "drop",
+        "regex": f"apiserver_request_duration_seconds_bucket;({DROPPED_DURATION_BUCKETS})",
+        "sourceLabels": ["__name__", "le"],
+    }
+]
+
+
 def _endpoint(ctx: RenderContext, port: str, job: str) -> dict[str, Any]:
     cert_secret = f"{ctx.cluster}-api-server-kubelet-client-certificate"
-    return {
+    out: dict[str, Any] = {
         "port": port,
         "scheme": "https",
         "path": "/metrics",
@@ -35,6 +47,9 @@ def _endpoint(ctx: RenderContext, port: str, job: str) -> dict[str, Any]:
             {"action": "replace", "targetLabel": "job", "replacement": job},
         ],
     }
+    if job == "apiserver":
+        out["metricRelabelings"] = [dict(r) for r in API_SERVER_RELABELINGS]
+    return out
 
 
 def render(ctx: RenderContext) -> list[dict[str, Any]]:
@@ -57,10 +72,11 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
             "ports": [{"name": n, "port": p, "protocol": "TCP", "targetPort": p} for n, p, _ in ports],
         },
     }
+    monitor_labels = (ctx.cv.metrics.service_monitor_labels if ctx.cv.metrics else None) or {}
     monitor = {
         "apiVersion": ctx.apis.api_version("ServiceMonitor"),
         "kind": "ServiceMonitor",
-        "metadata": ctx.metadata(naming.service_monitor(c)),
+        "metadata": ctx.metadata(naming.service_monitor(c), **monitor_labels),
         "spec": {
             "selector": {"matchLabels": {KAMAJI_NAME_LABEL: metrics_name}},
             "endpoints": [_endpoint(ctx, n, job) for n, _, job in ports],

@@ -37,7 +37,14 @@ def render(ctx: RenderContext) -> dict[str, Any]:
     }
     ipam = ctx.values.ipam_provider
     if ctx.mixed_addressing and ctx.apis.is_current("ProxmoxCluster") and ipam is not None:
-        spec["zoneConfig"] = [{"zone": NODE_ZONE, "ipv4Config": _ipv4(ipam.ranges, ipam.gateway, ipam.prefix)}]
+        # The CRD requires dnsServers on every zone: the zone's nodes use the cluster's.
+        spec["zoneConfig"] = [
+            {
+                "zone": NODE_ZONE,
+                "ipv4Config": _ipv4(ipam.ranges, ipam.gateway, ipam.prefix),
+                "dnsServers": list(ctx.cv.dns_servers or []),
+            }
+        ]
     return prune_object(
         {
             "apiVersion": ctx.apis.api_version("ProxmoxCluster"),

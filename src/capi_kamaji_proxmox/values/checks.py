@@ -88,52 +88,61 @@ def node_range_source(values: Values) -> str:
 
 
 def _check_pool(
-    key: str, ranges: list[str] | None, prefix: int | None, gateway: str | None, problems: list[str]
+    section: str,
+    ranges_key: str,
+    ranges: list[str] | None,
+    prefix: int | None,
+    gateway: str | None,
+    problems: list[str],
 ) -> list[IPRange]:
-    """Ranges well formed, ascending, inside the prefix; the gateway inside and outside the ranges."""
+    """Ranges well formed, ascending, in one subnet; the gateway in that subnet, outside the ranges.
+
+    ``section`` is the key holding ``prefix`` and ``gateway``; ``ranges_key`` the key of the ranges.
+    """
     parsed: list[IPRange] = []
     if not ranges:
-        problems.append(f"{key}: no address ranges; expected at least one range")
+        problems.append(f"{ranges_key}: no address ranges; expected at least one range")
         return parsed
     if prefix is None:
-        problems.append(f"{key}.prefix: required key is missing")
+        problems.append(f"{section}.prefix: required key is missing")
         return parsed
     for i, text in enumerate(ranges):
         try:
             parsed.append(parse_range(text))
         except ValueError as exc:
-            problems.append(f"{key}[{i}]: {exc}")
-    subnet: ipaddress.IPv4Network | None = None
+            problems.append(f"{ranges_key}[{i}]: {exc}")
+    subnet = ipaddress.IPv4Network(f"{parsed[0].first}/{prefix}", strict=False) if parsed else None
+    if subnet is not None:
+        for r in parsed:
+            if r.first not in subnet or r.last not in subnet:
+                problems.append(f"{ranges_key}: range {r.text!r} is outside the subnet {subnet}")
     if gateway:
         try:
             gw = ipaddress.IPv4Address(gateway)
         except ipaddress.AddressValueError:
-            problems.append(f"{key}.gateway: {gateway!r} is not an IPv4 address")
+            problems.append(f"{section}.gateway: {gateway!r} is not an IPv4 address")
             gw = None
+        if gw is not None and subnet is not None and gw not in subnet:
+            problems.append(f"{section}.gateway: {gateway} is outside the subnet {subnet} of {ranges_key}")
         if gw is not None:
-            subnet = ipaddress.IPv4Network(f"{gw}/{prefix}", strict=False)
             for r in parsed:
                 if r.contains(gw):
-                    problems.append(f"{key}.gateway: {gateway} lies inside the range {r.text!r}")
-    elif parsed:
-        subnet = ipaddress.IPv4Network(f"{parsed[0].first}/{prefix}", strict=False)
-    if subnet is not None:
-        for r in parsed:
-            if r.first not in subnet or r.last not in subnet:
-                problems.append(f"{key}: range {r.text!r} is outside the subnet {subnet}")
+                    problems.append(f"{section}.gateway: {gateway} lies inside the range {r.text!r}")
     for i, a in enumerate(parsed):
         for b in parsed[i + 1 :]:
             if a.overlaps(b):
-                problems.append(f"{key}: ranges {a.text!r} and {b.text!r} overlap")
+                problems.append(f"{ranges_key}: ranges {a.text!r} and {b.text!r} overlap")
     return parsed
 
 
 def _ipam_ranges(ipam: IPAMProvider, problems: list[str]) -> list[IPRange]:
-    return _check_pool("ipamProvider.ranges", ipam.ranges, ipam.prefix, ipam.gateway, problems)
+    return _check_pool("ipamProvider", "ipamProvider.ranges", ipam.ranges, ipam.prefix, ipam.gateway, problems)
 
 
 def _cluster_ranges(cfg: IPv4Config, problems: list[str]) -> list[IPRange]:
-    return _check_pool("cluster.ipv4Config.addresses", cfg.addresses, cfg.prefix, cfg.gateway, problems)
+    return _check_pool(
+        "cluster.ipv4Config", "cluster.ipv4Config.addresses", cfg.addresses, cfg.prefix, cfg.gateway, problems
+    )
 
 
 def _template_source(i: int, pool: NodePool, problems: list[str], warnings: list[str]) -> None:
@@ -142,6 +151,11 @@ def _template_source(i: int, pool: NodePool, problems: list[str], warnings: list
         warnings.append(
             f"{key}: both templateId and templateSelector are set; templateId wins (as with the "
             "chart) and templateSelector is ignored — remove one to silence this warning"
+        )
+    if pool.template_id is None and pool.template_selector is not None and pool.source_node is not None:
+        warnings.append(
+            f"{key}.sourceNode: not rendered with templateSelector (CAPMOX clones the template the tags "
+            "select, and rejects sourceNode next to a selector) — remove sourceNode to silence this warning"
         )
     if pool.template_id is None and pool.template_selector is None:
         problems.append(f"{key}: no VM template; set templateId with sourceNode, or templateSelector")
@@ -163,6 +177,13 @@ def _pool_checks(i: int, pool: NodePool, problems: list[str], warnings: list[str
             problems.append(f"{key}.autoscaling: minSize {lo} is greater than maxSize {hi}")
         elif pool.replicas is not None and not lo <= pool.replicas <= hi:
             problems.append(f"{key}.replicas: {pool.replicas} is outside the autoscaling range [{lo}, {hi}]")
+        elif pool.replicas is not None and pool.replicas != lo:
+            # Not rendered: a rendered count would reset the autoscaler's on every upgrade.
+            warnings.append(
+                f"{key}.replicas: {pool.replicas} is not rendered on an autoscaled pool; Cluster API starts "
+                f"the pool at minSize ({lo}) and the autoscaler owns the count — set autoscaling.minSize "
+                "to change the starting size, or remove replicas to silence this warning"
+            )
     elif pool.replicas is None:
         problems.append(f"{key}.replicas: required when autoscaling is off")
     boot = pool.disks.boot_volume if pool.disks else None
@@ -186,11 +207,7 @@ def _pool_checks(i: int, pool: NodePool, problems: list[str], warnings: list[str
             )
     if pool.vm_id_range is not None and pool.vm_id_range.end < pool.vm_id_range.start:
         problems.append(f"{key}.vmIDRange: end {pool.vm_id_range.end} is before start {pool.vm_id_range.start}")
-    for k, v in parse_labels(pool.labels).items():
-        if not _LABEL_KEY.match(k) or len(k) > 317:
-            problems.append(f"{key}.labels: {k!r} is not a valid label key")
-        if not _LABEL_VALUE.match(v):
-            problems.append(f"{key}.labels: value {v!r} of {k!r} is not a valid label value")
+    _label_checks(f"{key}.labels", parse_labels(pool.labels), problems)
     try:
         parse_taints(pool.taints)
     except ValueError as exc:
@@ -208,6 +225,14 @@ def _pool_checks(i: int, pool: NodePool, problems: list[str], warnings: list[str
     ]:
         if mtu is not None and mtu != 1 and not 1280 <= mtu <= 65520:
             problems.append(f"{key}.{field}: expected 1 (inherit from the bridge) or 1280..65520, got {mtu}")
+
+
+def _label_checks(key: str, labels: dict[str, str], problems: list[str]) -> None:
+    for k, v in labels.items():
+        if not _LABEL_KEY.match(k) or len(k) > 317:
+            problems.append(f"{key}: {k!r} is not a valid label key")
+        if not _LABEL_VALUE.match(v):
+            problems.append(f"{key}: value {v!r} of {k!r} is not a valid label value")
 
 
 def _opted_out(pool: NodePool) -> bool:
@@ -241,7 +266,7 @@ def _address_pools(values: Values, problems: list[str]) -> list[tuple[str, list[
             out.append(
                 (
                     key + ".ranges",
-                    _check_pool(key + ".ranges", dev.ipv4.ranges, dev.ipv4.prefix, dev.ipv4.gateway, problems),
+                    _check_pool(key, key + ".ranges", dev.ipv4.ranges, dev.ipv4.prefix, dev.ipv4.gateway, problems),
                 )
             )
     return out
@@ -290,6 +315,8 @@ def cross_field(values: Values, user: dict[str, Any], release_name: str, warning
         )
     _overlaps(_address_pools(values, problems), problems)
     metrics = bool(cluster.metrics and cluster.metrics.enabled)
+    if cluster.metrics is not None:
+        _label_checks("cluster.metrics.serviceMonitorLabels", cluster.metrics.service_monitor_labels or {}, problems)
     if re.match(DNS_LABEL, name):
         devices = [
             (

@@ -3,8 +3,8 @@
 Dropped on purpose: ``nodePools[0].templateSelector`` (the chart rendered it only when templateId was
 unset, which its own defaults never were) and ``cluster.credentialsRef`` (the chart never read it;
 here it is an alias of ``proxmox.secret``). Added: ``cluster.version`` (the seed README's key; the
-chart's ``cluster.controlPlane.version`` is its alias) and ``cluster.clusterNetwork`` (rendered by
-the chart as literals).
+chart's ``cluster.controlPlane.version`` is its alias), ``cluster.clusterNetwork`` (rendered by
+the chart as literals) and ``cluster.metrics.serviceMonitorLabels`` (the chart's literal label).
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ DEFAULTS: dict[str, Any] = {
                 "name": "kube-prometheus-stack-prometheus",
                 "namespace": "monitoring-system",
             },
+            "serviceMonitorLabels": {"release": "kube-prometheus-stack"},
         },
     },
     "nodePools": [{"name": "default", **POOL_DEFAULTS}],

@@ -13,9 +13,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from capi_kamaji_proxmox.values import checks
+from capi_kamaji_proxmox.values import checks, salvage
 from capi_kamaji_proxmox.values.defaults import TEMPLATE_ID_KEYS, default_values, pool_defaults
-from capi_kamaji_proxmox.values.errors import ValuesError, format_path
+from capi_kamaji_proxmox.values.errors import ValuesError, error_loc, format_path
 from capi_kamaji_proxmox.values.merge import apply_set, coalesce, merge_layers
 from capi_kamaji_proxmox.values.model import Values
 
@@ -85,7 +85,7 @@ def read_values_file(path: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- alias keys
 
 
-def _resolve_aliases(config: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+def _resolve_aliases(config: dict[str, Any], problems: list[str], warnings: list[str]) -> dict[str, Any]:
     """Fold the chart's alias keys into the canonical ones, on the user's layer only.
 
     Deciding on the user layer matters: the default of ``cluster.version`` must not conflict
@@ -107,26 +107,38 @@ def _resolve_aliases(config: dict[str, Any], problems: list[str]) -> dict[str, A
         cref = cluster.get("credentialsRef")
         if isinstance(cref, dict):
             cluster.pop("credentialsRef")
-            proxmox = config.setdefault("proxmox", {})
-            secret = proxmox.get("secret") if isinstance(proxmox, dict) else None
-            if isinstance(secret, dict):
-                for key in ("name", "namespace"):
-                    a, b = cref.get(key), secret.get(key)
-                    if a not in (None, "") and b not in (None, "") and a != b:
-                        problems.append(
-                            f"cluster.credentialsRef.{key}: {a!r} conflicts with "
-                            f"proxmox.secret.{key} {b!r}; set only proxmox.secret "
-                            "(credentialsRef is its alias)"
-                        )
-                merged = {k: v for k, v in cref.items() if v not in (None, "")}
-                merged.update({k: v for k, v in secret.items() if v not in (None, "")})
-                proxmox["secret"] = merged
-            elif isinstance(proxmox, dict):
-                proxmox["secret"] = cref
+            _credentials_alias(config, cref, warnings)
     return config
 
 
+def _credentials_alias(config: dict[str, Any], cref: dict[str, Any], warnings: list[str]) -> None:
+    """``cluster.credentialsRef`` names the Secret only when ``proxmox.secret`` is not set.
+
+    The chart reads only ``proxmox.secret`` (its own values file sets both, to different Secrets),
+    so when the user's values set ``proxmox.secret`` it wins, as with the chart, and a differing
+    ``credentialsRef`` is reported as ignored.
+    """
+    proxmox = config.get("proxmox")
+    secret = proxmox.get("secret") if isinstance(proxmox, dict) else None
+    if isinstance(secret, dict):
+        differs = [k for k in ("name", "namespace") if cref.get(k) not in (None, "") and cref.get(k) != secret.get(k)]
+        if differs:
+            warnings.append(
+                f"cluster.credentialsRef: ignored because proxmox.secret is set (the chart reads only "
+                f"proxmox.secret); {', '.join(f'{k} {cref[k]!r}' for k in differs)} not used — remove "
+                "cluster.credentialsRef to silence this warning"
+            )
+        return
+    if proxmox is None or isinstance(proxmox, dict):
+        config["proxmox"] = {**(proxmox or {}), "secret": cref}
+
+
 # --------------------------------------------------------------------------- pool defaults
+
+
+def _no_template_id(value: Any) -> bool:
+    """The chart tests ``if .templateId``: 0 and "" mean "no template id" (use the selector)."""
+    return value == "" or (isinstance(value, int) and not isinstance(value, bool) and value == 0)
 
 
 def _default_pools(merged: dict[str, Any]) -> None:
@@ -142,13 +154,17 @@ def _default_pools(merged: dict[str, Any]) -> None:
             out.append(entry)
             continue
         base = pool_defaults()
-        # Placement and name servers follow the cluster's unless the pool sets its own (with the
-        # chart's defaults both are the same, so chart values render as the chart rendered them).
+        # Placement and name servers follow the cluster's, key by key, unless the pool sets its own
+        # (with the chart's defaults both are the same, so chart values render as the chart did).
         if "allowedNodes" in cluster:
             base["allowedNodes"] = copy.deepcopy(cluster["allowedNodes"])
         if "dnsServers" in cluster:
             base["network"]["dnsServers"] = copy.deepcopy(cluster["dnsServers"])
-        if entry.get("templateSelector") is not None and not any(k in entry for k in TEMPLATE_ID_KEYS):
+        if "templateId" in entry and _no_template_id(entry["templateId"]):
+            entry = {**entry, "templateId": None}
+        if entry.get("templateSelector") is not None and entry.get("templateId") is None:
+            # A pool that picks its template by tags inherits no template id, and no sourceNode
+            # (the ProxmoxMachine CRD rejects sourceNode next to a templateSelector).
             for key in TEMPLATE_ID_KEYS:
                 base.pop(key)
         pool = coalesce(base, entry)
@@ -242,9 +258,7 @@ def _translate(exc: ValidationError) -> list[str]:
     """One line per offending key: path, what was found, what is expected, and a 'did you mean'."""
     by_loc: dict[tuple[Any, ...], list[Any]] = {}
     for err in exc.errors():
-        loc = tuple(err["loc"])
-        # Unions report one error per member, with the member's type in the location.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
+        loc = error_loc(err["loc"])
         by_loc.setdefault(loc, []).append(err)
     lines: list[str] = []
     for loc, errs in by_loc.items():
@@ -266,9 +280,6 @@ def _translate(exc: ValidationError) -> list[str]:
         got = first.get("input")
         lines.append(f"{path}: {' or '.join(wants)}, got {got!r}")
     return lines
-
-
-_UNION_TAGS = {"int", "str", "dict[str,str]", "function-after", "constrained-str", "list[Taint]"}
 
 
 # --------------------------------------------------------------------------- entry point
@@ -296,9 +307,14 @@ def load_values(
 
 
 def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValues:
-    """Validate an already merged user layer (also what a stored release's config is)."""
+    """Validate an already merged user layer (also what a stored release's config is).
+
+    Every problem is reported in one run: when some keys are malformed, the cross-field checks
+    still run on the rest (see ``salvage``).
+    """
     problems: list[str] = []
-    user = _resolve_aliases(copy.deepcopy(config), problems)
+    warnings: list[str] = []
+    user = _resolve_aliases(copy.deepcopy(config), problems, warnings)
     merged = coalesce(default_values(), user)
     if isinstance(user.get("nodePools"), list):
         # Entries keep their nulls until pool defaulting, where a null deletes a pool default.
@@ -307,8 +323,13 @@ def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValue
     try:
         values = Values.model_validate(merged)
     except ValidationError as exc:
-        raise ValuesError(problems + _translate(exc)) from None
-    warnings: list[str] = []
+        problems += _translate(exc)
+        kept = salvage.salvage(merged, exc)
+        if kept.values is not None:
+            found = checks.cross_field(kept.values, user, release_name, [])
+            found = [salvage.renumber(p, kept.pool_index) for p in found]
+            problems += [p for p in found if not salvage.about_a_cut(p, kept.cut)]
+        raise ValuesError(problems) from None
     problems.extend(checks.cross_field(values, user, release_name, warnings))
     if problems:
         raise ValuesError(problems)

@@ -207,6 +207,11 @@ class Metrics(Model):
     service_account: ServiceAccountRef | None = Field(
         None, description="Prometheus ServiceAccount allowed to read the client certificate."
     )
+    service_monitor_labels: dict[str, str] | None = Field(
+        None,
+        description="Labels of the ServiceMonitor; kube-prometheus-stack selects ServiceMonitors by "
+        "release: <its Helm release name>.",
+    )
 
 
 class ClusterValues(Model):
