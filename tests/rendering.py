@@ -20,8 +20,8 @@ LEGACY_FLAGS = [
     "controlplane.cluster.x-k8s.io/v1alpha1",
 ]
 GENERATION_FLAGS: dict[str, list[str]] = {"current": [], "legacy": LEGACY_FLAGS}
-# Kinds whose CRDs are not in the shared sets (built-in kinds, and the Prometheus operator's).
-NOT_IN_CRDS = {"Service", "Role", "RoleBinding", "ServiceMonitor"}
+# Built-in kinds: no CRD in the shared sets (which hold every provider's, the Prometheus operator's too).
+NOT_IN_CRDS = {"Service", "Role", "RoleBinding"}
 # IPAM on, and pool "b" opted out: it takes node addresses from cluster.ipv4Config (beside the range).
 MIXED_ADDRESSING: dict[str, Any] = {
     "cluster": {"ipv4Config": {"addresses": ["192.168.100.2-192.168.100.9"], "gateway": "192.168.100.1", "prefix": 24}},
