@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from tests.differential.corpus import CHART_VALUES, EVERY_KEY
 from tests.harness.cluster import ControlPlane
 from tests.harness.kubeapply import apply_manifests
 from tests.rendering import EXAMPLES, GENERATION_FLAGS, NOT_IN_CRDS, cli
@@ -16,8 +18,17 @@ from tests.rendering import EXAMPLES, GENERATION_FLAGS, NOT_IN_CRDS, cli
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_rendered_examples_accepted_by_real_server(mgmt_cluster: ControlPlane, namespace: str, example: Path) -> None:
+FILES = [*EXAMPLES, CHART_VALUES, "every-key"]
+IDS = [*(p.stem for p in EXAMPLES), "chart-values-unchanged", "every-chart-key"]
+
+
+@pytest.mark.parametrize("example", FILES, ids=IDS)
+def test_rendered_examples_accepted_by_real_server(
+    mgmt_cluster: ControlPlane, namespace: str, example: Path | str, tmp_path: Path
+) -> None:
+    if example == "every-key":  # every key of the chart's values file, set to a non-default value
+        example = tmp_path / "every-key.yaml"
+        example.write_text(yaml.safe_dump(EVERY_KEY))
     args = ["template", "demo", "-f", str(example), "-n", namespace, "-o", "json"]
     for flag in GENERATION_FLAGS[mgmt_cluster.generation]:
         args += ["--api-versions", flag]
