@@ -58,16 +58,14 @@ def test_ipam_provider_served(mgmt_cluster: ControlPlane, namespace: str) -> Non
     )
 
 
-def test_service_monitor_missing_fails(mgmt_cluster: ControlPlane, namespace: str) -> None:
+def test_service_monitor_served(mgmt_cluster: ControlPlane, namespace: str) -> None:
+    # The harness installs the Prometheus operator's CRD from ../shared/crds (a missing one: see
+    # test_nothing_installed).
     client = product_client(mgmt_cluster.kubeconfig, namespace)
     values = loaded(config(cluster={"metrics": {"enabled": True}})).values
     results, _ = run_management_checks(client, namespace, values, "demo")
     sm = [r for r in results if r.name == "service-monitor"]
-    assert [r.line() for r in sm] == [
-        "FAIL  service-monitor: ServiceMonitor: the Prometheus operator is not installed (no monitoring.coreos.com "
-        "API is served); cluster.metrics.enabled needs it -> install the Prometheus operator (its CRDs), or set "
-        "cluster.metrics.enabled=false"
-    ]
+    assert [r.line() for r in sm] == ["PASS  service-monitor: ServiceMonitor served in monitoring.coreos.com/v1"]
     # Metrics off: the check is not asked at all.
     results, _ = run_management_checks(client, namespace, loaded().values, "demo")
     assert "service-monitor" not in [r.name for r in results]
@@ -98,7 +96,11 @@ def test_nothing_installed(bare_cluster: ControlPlane) -> None:
         "ipam.cluster.x-k8s.io API is served); ipamProvider or an additional device needs it -> install the "
         "in-cluster IPAM provider: clusterctl init --ipam in-cluster"
     )
-    assert lines[2].startswith("FAIL  service-monitor: ServiceMonitor: the Prometheus operator is not installed")
+    assert lines[2] == (
+        "FAIL  service-monitor: ServiceMonitor: the Prometheus operator is not installed (no monitoring.coreos.com "
+        "API is served); cluster.metrics.enabled needs it -> install the Prometheus operator (its CRDs), or set "
+        "cluster.metrics.enabled=false"
+    )
     assert lines[4] == (
         "FAIL  datastore[ds]: Kamaji is not installed (no datastores.kamaji.clastix.io served) -> install Kamaji "
         "in the management cluster (helm install kamaji clastix/kamaji)"
