@@ -273,3 +273,22 @@ def test_service_monitor_labels_configurable() -> None:
     with pytest.raises(ValuesError) as err:
         render_config({"cluster": {"metrics": {"serviceMonitorLabels": {"bad key!": "x"}}}})
     assert err.value.problems == ["cluster.metrics.serviceMonitorLabels: 'bad key!' is not a valid label key"]
+
+
+def test_every_problem_the_legacy_generation_cannot_express_at_once() -> None:
+    bare = {"bridge": "vmbr1"}  # no own address pool: v1alpha1 needs one per additional device
+    cfg = {
+        "nodePools": [
+            {"name": "a", "replicas": 1, "templateSelector": {"matchTags": ["u"], "matchPolicy": "bestSubset"}},
+            {"name": "b", "replicas": 1, "network": {"bridge": "vmbr0", "additionalDevices": [bare, bare]}},
+        ]
+    }
+    with pytest.raises(ValuesError) as err:
+        render_config(cfg, generation="legacy")
+    assert err.value.problems == [
+        "nodePools[0].templateSelector.matchPolicy: 'bestSubset' needs CAPMOX v1alpha2; v1alpha1 matches tags exactly",
+        "nodePools[1].network.additionalDevices[0].ipv4: required with CAPMOX v1alpha1 (each additional device "
+        "needs its own address pool there)",
+        "nodePools[1].network.additionalDevices[1].ipv4: required with CAPMOX v1alpha1 (each additional device "
+        "needs its own address pool there)",
+    ]

@@ -17,6 +17,7 @@ from capi_kamaji_proxmox.render import (
 )
 from capi_kamaji_proxmox.render.apis import ApiVersions
 from capi_kamaji_proxmox.render.context import RenderContext
+from capi_kamaji_proxmox.values.errors import ValuesError
 from capi_kamaji_proxmox.values.model import Values
 
 Manifest = dict[str, Any]
@@ -54,13 +55,20 @@ def render(values: Values, *, release_name: str, namespace: str, apis: ApiVersio
     out.append(proxmox_cluster.render(ctx))
     out.append(control_plane.render(ctx))
     out.append(cluster.render(ctx))
+    problems: list[str] = []
     for pool in ctx.pools:
-        pmt = machine_template.render(ctx, pool)
+        try:
+            pmt = machine_template.render(ctx, pool)
+        except ValuesError as exc:  # what this generation cannot express: every pool's, at once
+            problems += exc.problems
+            continue
         kct = bootstrap_template.render(ctx, pool)
         out += [pmt, kct]
         out.append(machine_deployment.render(ctx, pool, pmt["metadata"]["name"], kct["metadata"]["name"]))
         if health_check.enabled(pool):
             out.append(health_check.render(ctx, pool))
+    if problems:
+        raise ValuesError(problems)
     if metrics.enabled(ctx):
         out += metrics.render(ctx)
     return out

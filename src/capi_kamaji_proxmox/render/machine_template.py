@@ -98,15 +98,16 @@ def _network_v1alpha1(ctx: RenderContext, devices: list[dict[str, Any]], pool_in
         # v1alpha1: this reference replaces the ProxmoxCluster pool for net0.
         default["ipv4PoolRef"] = _pool_ref(naming.ip_pool(ctx.cluster))
     extra = []
+    # The v1alpha1 schema requires a pool reference on every additional device.
+    missing = [
+        f"nodePools[{pool_index}].network.additionalDevices[{int(dev['name'][3:]) - 1}].ipv4: "
+        "required with CAPMOX v1alpha1 (each additional device needs its own address pool there)"
+        for dev in rest
+        if not dev.get("ipPool")
+    ]
+    if missing:
+        raise ValuesError(missing)
     for dev in rest:
-        if not dev.get("ipPool"):
-            # The v1alpha1 schema requires a pool reference on every additional device.
-            raise ValuesError(
-                [
-                    f"nodePools[{pool_index}].network.additionalDevices[{int(dev['name'][3:]) - 1}].ipv4: "
-                    "required with CAPMOX v1alpha1 (each additional device needs its own address pool there)"
-                ]
-            )
         item = {k: dev.get(k) for k in ("name", "bridge", "model", "dnsServers", "vlan", "mtu")}
         if dev.get("ipPool"):
             item["ipv4PoolRef"] = _pool_ref(dev["ipPool"])
@@ -122,17 +123,21 @@ def render(ctx: RenderContext, pool: NodePool) -> dict[str, Any]:
     if ctx.apis.is_current("ProxmoxMachineTemplate"):
         spec["network"] = _network_v1alpha2(ctx, devices)
     else:
+        problems: list[str] = []
         selector = spec.get("templateSelector")
         if selector and selector.get("matchPolicy") not in (None, "exact"):
-            raise ValuesError(
-                [
-                    f"nodePools[{ctx.pools.index(pool)}].templateSelector.matchPolicy: "
-                    f"{selector['matchPolicy']!r} needs CAPMOX v1alpha2; v1alpha1 matches tags exactly"
-                ]
+            problems.append(
+                f"nodePools[{ctx.pools.index(pool)}].templateSelector.matchPolicy: "
+                f"{selector['matchPolicy']!r} needs CAPMOX v1alpha2; v1alpha1 matches tags exactly"
             )
         if selector:
             selector.pop("matchPolicy", None)
-        spec["network"] = _network_v1alpha1(ctx, devices, ctx.pools.index(pool))
+        try:
+            spec["network"] = _network_v1alpha1(ctx, devices, ctx.pools.index(pool))
+        except ValuesError as exc:
+            problems += exc.problems
+        if problems:
+            raise ValuesError(problems)
     return prune_object(
         {
             "apiVersion": ctx.apis.api_version("ProxmoxMachineTemplate"),

@@ -220,7 +220,9 @@ class ClusterValues(Model):
     cluster_network: ClusterNetwork | None = None
     control_plane: ControlPlane | None = None
     allowed_nodes: list[NonEmpty] | None = Field(None, description="Proxmox VE nodes for VMs.")
-    credentials_ref: SecretRef | None = Field(None, description="Alias of proxmox.secret.")
+    credentials_ref: SecretRef | None = Field(
+        None, description="The chart's other Secret key: used only when proxmox.secret is not set."
+    )
     dns_servers: list[NonEmpty] | None = Field(None, description="Name servers of the machines.")
     ipv4_config: IPv4Config | None = Field(
         None, description="ProxmoxCluster address pool (used for nodes when ipamProvider is off)."
