@@ -9,6 +9,7 @@ import pytest
 from capi_kamaji_proxmox.values.errors import ValuesError
 from capi_kamaji_proxmox.values.load import load_values, validate_config
 from tests.paths import shared_dir
+from tests.rendering import GENERATION_FLAGS, cli
 
 CHART_VALUES = shared_dir() / "anchors" / "capi-kamaji-proxmox-0.0.4" / "values.yaml"
 
@@ -85,3 +86,14 @@ def test_replicas_equal_to_min_size_is_quiet() -> None:
         {"nodePools": [{"name": "a", "replicas": 2, "autoscaling": {"enabled": True, "minSize": 2, "maxSize": 5}}]}
     )
     assert warnings == []
+
+
+@pytest.mark.parametrize("generation", list(GENERATION_FLAGS))
+def test_chart_values_file_unchanged_renders_through_the_cli(generation: str) -> None:
+    args = ["template", "demo", "-f", str(CHART_VALUES)]
+    for flag in GENERATION_FLAGS[generation]:
+        args += ["--api-versions", flag]
+    result = cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("warning: ") == 2  # credentialsRef ignored; templateId wins over the selector
+    assert "kind: MachineDeployment" in result.stdout
