@@ -79,9 +79,8 @@ def salvage(merged: dict[str, Any], exc: ValidationError) -> Salvaged:
     pools = data.get("nodePools")
     index = list(range(len(pools))) if isinstance(pools, list) else []
     out = Salvaged(values=None)
-    error: ValidationError | None = exc
+    error = exc
     for _ in range(_ROUNDS):
-        assert error is not None
         progress = False
         set_aside: set[int] = set()
         for err in error.errors():
