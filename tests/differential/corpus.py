@@ -214,9 +214,10 @@ CORPUS: dict[str, dict[str, Any]] = {
 
 # --------------------------------------------------------------------------- generated files
 
-# A digit at the end: never a YAML 1.1 boolean or null ("y", "no", "on"), which helm would read so.
+# A digit at the end: never a YAML 1.1 boolean or null ("y", "no", "on"), which helm reads so (it
+# reads values files as YAML 1.1; this tool, like PyYAML, reads "y" and "n" as strings).
 _names = st.from_regex(r"[a-z][a-z0-9]{0,4}[0-9]", fullmatch=True)
-_tags = st.lists(st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True), min_size=1, max_size=3, unique=True)
+_tags = st.lists(st.from_regex(r"[a-z][a-z0-9]{0,5}[0-9]", fullmatch=True), min_size=1, max_size=3, unique=True)
 
 
 @st.composite
