@@ -81,18 +81,19 @@ def test_everything_passes(setup: Setup, mgmt_cluster: ControlPlane) -> None:
         f"PASS  datastore[{ds}]: DataStore {ds} (PostgreSQL) is ready",
         f"PASS  credentials-secret: Secret {ns}/proxmox-secret has url, token (capmox@pve!capi) and secret",
         f"PASS  api-access: PVE 9.2.11 at {url}, token capmox@pve!capi",
-        "PASS  privileges: token capmox@pve!capi holds the 18 privileges CAPMOX needs on 7 paths (PVE 9)",
+        "PASS  privileges: token capmox@pve!capi holds the 20 privileges CAPMOX needs on 8 paths (PVE 9)",
         "PASS  nodes: pve1, pve2 online",
         'PASS  template[workers]: template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s;ubuntu", matchPolicy exact)',
         'PASS  guest-agent[workers]: template 9000 "ubuntu-2404-k8s" on pve1 has the QEMU guest agent enabled',
         "PASS  storage[ceph]: shared, images, 1536 GiB free for 240 GiB (workers 6 x 40 GiB)",
         "PASS  bridge[vmbr0]: present and active on pve1, pve2",
-        "PASS  resource-pool[capi]: the token holds privileges on /pool/capi (it cannot list pools without Pool.Audit)",
+        "PASS  cloud-init-iso: CAPMOX uploads the cloud-init ISO to local on pve1, pve2",
+        "PASS  resource-pool[capi]: pool capi exists",
         "PASS  capacity: pools at maximum size need 48 GiB memory and 24 vCPUs; allowed nodes can reserve 192 GiB "
         "(pve1 64 GiB, pve2 128 GiB) and have 48 CPUs",
         "PASS  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses for 6 (workers 5+1)",
         "",
-        "15 passed, 0 warning(s), 0 failed",
+        "16 passed, 0 warning(s), 0 failed",
     ]
 
 

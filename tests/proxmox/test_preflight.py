@@ -52,7 +52,7 @@ def test_healthy_cluster_passes_every_check(pve_sim: PVESimulator) -> None:
     results = run_proxmox_checks(client, make_req())
     assert format_results(results) == "\n".join([
         f"PASS  api-access: PVE 9.2.11 at {pve_sim.url}, token capmox@pve!capi",
-        "PASS  privileges: token capmox@pve!capi holds the 18 privileges CAPMOX needs on 7 paths "
+        "PASS  privileges: token capmox@pve!capi holds the 20 privileges CAPMOX needs on 8 paths "
         "(PVE 9)",
         "PASS  nodes: pve1, pve2 online",
         'PASS  template[workers]: template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s;ubuntu", '
@@ -61,8 +61,8 @@ def test_healthy_cluster_passes_every_check(pve_sim: PVESimulator) -> None:
         "agent enabled",
         "PASS  storage[ceph]: shared, images, 1536 GiB free for 240 GiB (workers 6 x 40 GiB)",
         "PASS  bridge[vmbr0]: present and active on pve1, pve2",
-        "PASS  resource-pool[capi]: the token holds privileges on /pool/capi (it cannot list "
-        "pools without Pool.Audit)",
+        "PASS  cloud-init-iso: CAPMOX uploads the cloud-init ISO to local on pve1, pve2",
+        "PASS  resource-pool[capi]: pool capi exists",
         "PASS  capacity: pools at maximum size need 48 GiB memory and 24 vCPUs; allowed nodes can "
         "reserve 192 GiB (pve1 64 GiB, pve2 128 GiB) and have 48 CPUs",
         "PASS  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses for 6 (workers 5+1)",
@@ -90,11 +90,12 @@ def test_api_access_fails_alone_on_bad_secret(pve_sim: PVESimulator) -> None:
         "disabled or expired; check both under Datacenter > Permissions > API Tokens"]
 
 
-def test_api_access_warns_about_api2_json_suffix(pve_sim: PVESimulator) -> None:
+def test_api_access_fails_on_api2_json_suffix(pve_sim: PVESimulator) -> None:
+    """Item 2: CAPMOX appends /api2/json itself and gets 501, so this is a fail, not a warning."""
     res = run(pve_sim, make_req(), url=pve_sim.url + "/api2/json")
     assert res["api-access"].line() == (
-        f"WARN  api-access: PVE 9.2.11 at {pve_sim.url}, token capmox@pve!capi; the URL ended in "
-        f"/api2/json -> use {pve_sim.url} (CAPMOX appends /api2/json itself)")
+        f"FAIL  api-access: PVE 9.2.11 at {pve_sim.url}, token capmox@pve!capi; the URL ends in "
+        f"/api2/json, which CAPMOX appends again (HTTP 501) -> use {pve_sim.url}")
     assert res["privileges"].status == "pass"
 
 
@@ -225,8 +226,9 @@ def test_template_on_local_storage_cannot_reach_other_nodes(pve_sim: PVESimulato
     res = run(pve_sim, make_req(storage=None))
     assert res["template[workers]"].line() == (
         'FAIL  template[workers]: template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s;ubuntu", '
-        "matchPolicy exact): its disks are on local storage local-lvm, so it cannot be cloned "
-        "to pve2 -> move the template disks to shared storage or limit allowedNodes to pve1")
+        "matchPolicy exact): drives ide2 on local-lvm, scsi0 on local-lvm are on local storage: PVE "
+        "refuses \"can't clone VM to node\" (VM uses local storage) for pve2 -> move those drives (CD-ROM "
+        "and cloud-init drives count) to shared storage or remove them, or limit allowedNodes to pve1")
     assert run(pve_sim, make_req(nodes=("pve1",), storage=None))["template[workers]"].status \
         == "pass"
 

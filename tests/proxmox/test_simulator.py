@@ -114,11 +114,11 @@ def test_acl_propagation_and_privsep(pve_sim: PVESimulator) -> None:
                               acls=[("/nodes", "PVEAuditor")], propagate=False)
     perm = _get(pve_sim, "/access/permissions", f"PVEAPIToken={nopro.token_id}={nopro.secret}",
                 path="/nodes/pve1").json()
-    assert perm == {"data": {}}
+    assert perm == {"data": {"/nodes/pve1": {}}}  # PVE answers {path: {}}, not {}
     # privsep=1: the token's own ACL alone is not enough ...
     sep = pve_sim.add_token("dev@pve", "sep", acls=[("/", "PVEAuditor")])
     auth = f"PVEAPIToken={sep.token_id}={sep.secret}"
-    assert _get(pve_sim, "/access/permissions", auth, path="/nodes/pve1").json() == {"data": {}}
+    assert _get(pve_sim, "/access/permissions", auth, path="/nodes/pve1").json() == {"data": {"/nodes/pve1": {}}}
     # ... it is intersected with the user's
     inv.grant("/", "PVEAuditor", "dev@pve")
     data = _get(pve_sim, "/access/permissions", auth, path="/nodes/pve1").json()["data"]
@@ -130,7 +130,7 @@ def test_acl_propagation_and_privsep(pve_sim: PVESimulator) -> None:
     assert "Datastore.Audit" in data["/storage/ceph"]
     # a more specific ACL replaces the inherited one; NoAccess wins
     inv.grant("/nodes/pve2", "NoAccess", "dev@pve")
-    assert _get(pve_sim, "/access/permissions", auth, path="/nodes/pve2").json() == {"data": {}}
+    assert _get(pve_sim, "/access/permissions", auth, path="/nodes/pve2").json() == {"data": {"/nodes/pve2": {}}}
 
 
 def test_pool_acl_applies_to_members(pve_sim: PVESimulator) -> None:
