@@ -816,11 +816,16 @@ def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
         return CheckResult(name, "fail", err.problem, err.hint or "see the error above")
 
 
-def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements) -> list[CheckResult]:
-    """Run every Proxmox check in a fixed order; stop after the first if the API is unusable."""
+def run_proxmox_checks(
+    client: ProxmoxClient, requirements: ProxmoxRequirements, *, version: dict[str, Any] | None = None
+) -> list[CheckResult]:
+    """Run every Proxmox check in a fixed order; stop after the first if the API is unusable.
+
+    ``version`` is the ``/version`` answer when the caller already has it.
+    """
     req = requirements
     try:
-        version = client.version()
+        version = version if version is not None else client.version()
     except ProxmoxError as err:
         return [CheckResult("api-access", "fail", err.problem, err.hint or "check the URL, token and network")]
     release = str(version.get("release") or version.get("version") or "0")
