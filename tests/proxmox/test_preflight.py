@@ -449,3 +449,52 @@ def test_vmid_range_too_small_fails_word_for_word(pve_sim: PVESimulator) -> None
 
 def test_no_vmid_range_no_check(pve_sim: PVESimulator) -> None:
     assert not any(name.startswith("vmid-range") for name in run(pve_sim, make_req()))
+
+
+# -- issue 11 ------------------------------------------------------------------------------------
+
+def test_checked_disk_does_not_depend_on_config_key_order(pve_sim: PVESimulator) -> None:
+    """The boot disk (scsi0 on ceph) decides the storage, however PVE orders the config keys."""
+    pve_sim.inventory.vm(9000).extra_config.update(  # type: ignore[union-attr]
+        {"efidisk0": "local-lvm:base-9000-disk-1,size=4M", "scsi1": "local-lvm:base-9000-disk-2,size=8G"})
+    grant_both(pve_sim.inventory, "/storage/local-lvm", "Datastore.AllocateSpace")
+    seen = {tuple(n for n in run(pve_sim, make_req(nodes=("pve1",), storage=None, boot_disk="scsi0"))
+                  if n.startswith("storage["))
+            for _ in range(6)}  # fmt: skip
+    assert seen == {("storage[ceph]",)}
+
+
+def test_privileges_cover_every_template_disk_store(pve_sim: PVESimulator) -> None:
+    """check_storage_access_clone wants AllocateSpace on each disk's store when no storage is set."""
+    pve_sim.inventory.vm(9000).extra_config["scsi1"] = "local-lvm:base-9000-disk-2,size=8G"
+    res = run(pve_sim, make_req(nodes=("pve1",), storage=None))
+    assert res["privileges"].status == "fail"
+    assert "Datastore.AllocateSpace on /storage/local-lvm" in res["privileges"].found
+
+
+@pytest.mark.parametrize(("agent", "ok"), [
+    ("1", True), ("enabled=1", True), ("1,fstrim_cloned_disks=1", True),
+    ("fstrim_cloned_disks=1,enabled=1", True), ("type=virtio,1", True),
+    ("0", False), ("enabled=0,fstrim_cloned_disks=1", False), ("fstrim_cloned_disks=1", False),
+])
+def test_agent_property_string(agent: str, ok: bool) -> None:
+    from capi_kamaji_proxmox.proxmox.guest_config import agent_enabled
+
+    assert agent_enabled(agent) is ok
+
+
+def test_best_subset_counts_like_capmox() -> None:
+    """CAPMOX v0.9 FindVMTemplateByTags: every candidate no worse than the best so far counts."""
+    from capi_kamaji_proxmox.proxmox.guest_config import capmox_template_matches
+
+    def t(vmid: int, tags: str) -> dict[str, object]:
+        return {"vmid": vmid, "template": 1, "tags": tags}
+
+    worse_first = [t(10000, "a;b;x;y"), t(9000, "a;b")]
+    assert [m["vmid"] for m in capmox_template_matches(worse_first, ("a", "b"), "bestSubset")] == [10000, 9000]
+    better_first = [t(9000, "a;b"), t(9001, "a;b;x")]
+    assert [m["vmid"] for m in capmox_template_matches(better_first, ("A", "b"), "bestSubset")] == [9000]
+    assert len(capmox_template_matches(better_first, ("a", "b"), "uniqueSubset")) == 2
+    assert [m["vmid"] for m in capmox_template_matches(better_first, ("a", "b"), "exact")] == [9000]
+    no_rrd = [{"vmid": 9002, "tags": "a;b"}, {"vmid": 9003, "template": 0, "tags": "a;b"}]
+    assert capmox_template_matches(no_rrd, ("a", "b"), "exact") == []

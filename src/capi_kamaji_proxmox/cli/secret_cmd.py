@@ -9,6 +9,7 @@ logged or written anywhere but the Secret.
 from __future__ import annotations
 
 import argparse
+import base64
 import logging
 import os
 import re
@@ -189,14 +190,19 @@ def _verify(url: str, token_id: str, secret: str, args: argparse.Namespace) -> N
 def manifest(
     name: str, namespace: str, cluster: str, url: str, token_id: str, secret: str, tls: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """The Secret as the chart README shows it: Opaque, stringData url/token/secret (plus CAPMOX's
-    ``insecure``/``root_ca`` when given), cluster-name label."""
+    """The Secret as the chart README shows it: Opaque, keys url/token/secret (plus CAPMOX's
+    ``insecure``/``root_ca`` when given), cluster-name label.
+
+    ``data`` rather than ``stringData``: server-side apply then owns each key, so a key left out
+    on the next run (root_ca, insecure) is removed instead of lingering and changing CAPMOX's TLS.
+    """
+    values = {"url": url, "token": token_id, "secret": secret, **(tls or {})}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"name": name, "namespace": namespace, "labels": {CLUSTER_LABEL: cluster}},
         "type": "Opaque",
-        "stringData": {"url": url, "token": token_id, "secret": secret, **(tls or {})},
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in values.items()},
     }
 
 
