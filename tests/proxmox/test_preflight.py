@@ -498,3 +498,25 @@ def test_best_subset_counts_like_capmox() -> None:
     assert [m["vmid"] for m in capmox_template_matches(better_first, ("a", "b"), "exact")] == [9000]
     no_rrd = [{"vmid": 9002, "tags": "a;b"}, {"vmid": 9003, "template": 0, "tags": "a;b"}]
     assert capmox_template_matches(no_rrd, ("a", "b"), "exact") == []
+
+
+def test_vnet_zone_from_acls_when_vnets_cannot_be_audited(pve_sim: PVESimulator) -> None:
+    """SDN.Use alone lists the vnet on the node but not in /cluster/sdn/vnets: the zone comes from the ACLs."""
+    from tests.proxmox_sim import SimVnet
+
+    inv = pve_sim.inventory
+    inv.vnets.append(SimVnet("vnet1", "zone1"))
+    inv.custom_roles["SDNUseOnly"] = frozenset({"SDN.Use"})
+    grant_both(inv, "/sdn/zones/zone1/vnet1", "SDNUseOnly")
+    res = run(pve_sim, make_req(networks=(NetworkNeeds("vnet1"),)))
+    assert res["bridge[vnet1]"].status == "pass"
+    assert res["privileges"].status == "pass", res["privileges"].line()
+
+
+def test_physical_cdrom_needs_sys_console_on_root(pve_sim: PVESimulator) -> None:
+    """qemu-server: cloning a VM whose CD-ROM is the host drive ('cdrom') checks Sys.Console on /."""
+    pve_sim.inventory.vm(9000).extra_config["ide2"] = "cdrom,media=cdrom"  # type: ignore[union-attr]
+    res = run(pve_sim, make_req())
+    assert res["privileges"].status == "fail"
+    assert "Sys.Console on /" in res["privileges"].found
+    assert "pveum acl modify / --tokens 'capmox@pve!capi' --roles PVESysAdmin --propagate 0" in res["privileges"].fix

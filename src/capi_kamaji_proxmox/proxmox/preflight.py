@@ -134,9 +134,18 @@ class _Probe:
         for node in nodes:
             entry = _safe(partial(self.bridges, node), {}).get(bridge)
             if entry is not None and entry.get("type") == "vnet":
-                return self.vnet_zones().get(bridge)
+                return self.vnet_zones().get(bridge) or self._zone_from_acls(bridge)
         zones = self.vnet_zones()
         return zones.get(bridge, "localnetwork")
+
+    def _zone_from_acls(self, vnet: str) -> str | None:
+        """A vnet listed (SDN.Use) but not auditable: its zone from the token's own ACL paths."""
+        data = _safe(lambda: self._get(("perm-all",), self.client.permissions), {})
+        for path in data:
+            parts = str(path).split("/")
+            if len(parts) >= 5 and parts[1:3] == ["sdn", "zones"] and parts[4] == vnet:
+                return parts[3]
+        return None
 
 
 @dataclass
@@ -667,6 +676,8 @@ def _check_privileges(
             role = "PVETemplateUser"
         elif path.startswith("/storage/") and {"Datastore.AllocateTemplate", "Datastore.Allocate"} & set(privs):
             role = "PVEDatastoreAdmin"
+        elif path == "/" and "Sys.Console" in privs:
+            role = "PVESysAdmin --propagate 0"
         elif path == "/" or (top == "/nodes"):
             role = "PVEAuditor"
         else:
