@@ -358,3 +358,24 @@ def test_bootstrap_rbac_severity_follows_the_controller_image(
         f"{user} may not get, list, watch kamajicontrolplanes; Cluster API v1.14 reads the control plane's version "
         "and fails worker bootstrap with Forbidden without it",
     )
+
+
+def test_registered_checks_run_after_the_management_checks(mgmt_cluster: ControlPlane, namespace: str) -> None:
+    """Other features add doctor checks through the registry; a crashing one is a fail line."""
+    from capi_kamaji_proxmox.preflight import registry
+    from capi_kamaji_proxmox.preflight.run import run_preflight
+    from capi_kamaji_proxmox.proxmox.preflight import CheckResult
+
+    client = product_client(mgmt_cluster.kubeconfig, namespace)
+    registry.register("demo-extra", lambda inp: [CheckResult("demo-extra", "pass", f"saw {inp.release}")])
+    registry.register("demo-broken", lambda inp: [][1])
+    try:
+        results = run_preflight(client, namespace, loaded(), "demo", proxmox=False)
+    finally:
+        registry.unregister("demo-extra")
+        registry.unregister("demo-broken")
+    assert [r.line() for r in results[-2:]] == [
+        "PASS  demo-extra: saw demo",
+        "FAIL  demo-broken: the check itself failed: IndexError: list index out of range -> report this bug",
+    ]
+    assert "demo-extra" not in registry.registered()

@@ -27,6 +27,7 @@ from .management import (
     credentials_location,
     run_management_checks,
 )
+from .registry import PreflightInput, run_registered
 from .requirements_from_values import requirements_for
 
 __all__ = ["run_preflight", "tls_plan"]
@@ -122,6 +123,7 @@ def run_preflight(
         bootstrap_namespace=bootstrap_namespace,
         bootstrap_service_account=bootstrap_service_account,
     )
+    results += run_registered(PreflightInput(client, namespace, loaded, release))
     if not proxmox:
         return results
     secret_ns, secret_name = credentials_location(values, namespace)
