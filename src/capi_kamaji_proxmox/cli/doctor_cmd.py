@@ -25,8 +25,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="check the management cluster and Proxmox VE before installing",
         description="Run every preflight check for a release: the providers and kinds the render needs, the "
         "bootstrap provider's access to KamajiControlPlanes, the Kamaji DataStore, the credentials Secret, and, "
-        "with the token from that Secret, Proxmox VE itself (privileges, nodes, template, storage, bridges, "
-        "pool, VM id ranges, capacity, IP ranges). One line per check; exit 1 when any check fails.",
+        "with the token and TLS settings from that Secret, as CAPMOX will use them, Proxmox VE itself (TLS, "
+        "privileges, nodes, template, guest agent, storage, bridges, cloud-init ISO store, pool, VM id ranges, "
+        "capacity, IP ranges). One line per check, each failure with its fix; exit 1 when any check fails.",
     )
     p.add_argument("release", metavar="RELEASE", help="release name (the cluster name unless cluster.name is set)")
     common.add_values_flags(p)

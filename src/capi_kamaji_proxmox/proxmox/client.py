@@ -46,9 +46,7 @@ DEFAULT_PORT = 8006
 API_SUFFIX = "/api2/json"
 # user@realm!tokenname. The user name may itself contain '@' (alice@example.com@oidc): the realm
 # is what follows the last '@' (pve-access-control ``verify_username``/``split_tokenid``).
-_TOKEN_ID = re.compile(
-    r"^(?P<user>[^\s:/!=]+@[A-Za-z][A-Za-z0-9.\-_]*)!(?P<name>[A-Za-z][A-Za-z0-9.\-_]*)$"
-)
+_TOKEN_ID = re.compile(r"^(?P<user>[^\s:/!=]+@[A-Za-z][A-Za-z0-9.\-_]*)!(?P<name>[A-Za-z][A-Za-z0-9.\-_]*)$")
 _PERM = re.compile(r"^Permission check failed \((?P<path>/[^,]*), (?P<privs>[^)]+)\)")
 
 

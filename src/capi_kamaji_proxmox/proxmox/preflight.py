@@ -310,7 +310,7 @@ def _clone_to_other_nodes(
             fixes.append(f"grant Datastore.AllocateSpace on /storage/{pool.storage}")
         elif not _truthy(entry.get("shared", 0)):
             problems.append(
-                f"storage {pool.storage} is not shared: PVE refuses \"can't clone to non-shared storage\" for "
+                f'storage {pool.storage} is not shared: PVE refuses "can\'t clone to non-shared storage" for '
                 f"clones to {to}"
             )
             fixes.append(f"set a shared storage for the pool or limit allowedNodes to {t.node}")
@@ -328,7 +328,7 @@ def _clone_to_other_nodes(
             local.append(f"{d.key} on {d.storage}")
     if local:
         problems.append(
-            f"drives {', '.join(local)} are on local storage: PVE refuses \"can't clone VM to node\" "
+            f'drives {", ".join(local)} are on local storage: PVE refuses "can\'t clone VM to node" '
             f"(VM uses local storage) for {to}"
         )
         fixes.append(
@@ -340,9 +340,10 @@ def _clone_to_other_nodes(
             f"drives {', '.join(unseen)} are on storage the token cannot see, so it cannot be shown to be shared "
             f"for clones to {to}"
         )
-        fixes.append("grant Datastore.Audit or Datastore.AllocateSpace on " + ", ".join(
-            sorted({f"/storage/{u.rsplit(' on ', 1)[1]}" for u in unseen})
-        ))
+        fixes.append(
+            "grant Datastore.Audit or Datastore.AllocateSpace on "
+            + ", ".join(sorted({f"/storage/{u.rsplit(' on ', 1)[1]}" for u in unseen}))
+        )
     return problems, fixes
 
 
@@ -457,8 +458,10 @@ def _check_storage(probe: _Probe, sid: str, users: list[tuple[PoolNeeds, tuple[s
         one = max(p.disk_gb for p, _ in users) * GIB
         short = [n for n, a in avail.items() if a < one]
         if short or need > have:
-            where = f"one {_gib(one)} disk does not fit on {', '.join(short)}" if short else (
-                f"pools at maximum size need {_gib(need)} ({usage}) but it has {_gib(have)} free"
+            where = (
+                f"one {_gib(one)} disk does not fit on {', '.join(short)}"
+                if short
+                else (f"pools at maximum size need {_gib(need)} ({usage}) but it has {_gib(have)} free")
             )
             return CheckResult(
                 name,
