@@ -463,8 +463,9 @@ def _vm_status_current(c: Ctx) -> Any:
     vm = _find_vm_on_node(c)
     out = _guest_list_entry(vm)
     out["qmpstatus"] = vm.status
-    if vm.agent is not None:
-        out["agent"] = 1 if vm.agent.split(",")[0] in ("1", "enabled=1") else 0
+    if vm.agent is not None:  # [enabled=]<0|1> may stand anywhere in the property string
+        items = [i.strip() for i in vm.agent.split(",")]
+        out["agent"] = int(any(i in ("1", "enabled=1") for i in items))
     return out
 
 
