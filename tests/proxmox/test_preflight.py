@@ -434,7 +434,16 @@ def test_vmid_range_with_room_passes(pve_sim: PVESimulator) -> None:
     results = run(pve_sim, make_req(vm_id_range=(5000, 5099)))
     assert results["vmid-range[workers]"].line() == (
         "PASS  vmid-range[workers]: 5000-5099 has 100 free VM id(s) for up to 6 VM(s) "
-        "(as far as the token can see guests)"
+        "(the first 6 confirmed with /cluster/nextid, as CAPMOX asks)"
+    )
+
+
+def test_vmid_range_counts_guests_hidden_from_the_token(pve_sim: PVESimulator) -> None:
+    """VM 100 (db01) is invisible to the token, but CAPMOX's nextid?vmid=100 says it exists."""
+    results = run(pve_sim, make_req(vm_id_range=(100, 105)))
+    assert results["vmid-range[workers]"].line() == (
+        "FAIL  vmid-range[workers]: 100-105 has 5 free VM id(s) for up to 6 VM(s); in use: 100 (1 not visible to "
+        "the token) -> widen vmIDRange to at least 7 ids or free some"
     )
 
 
