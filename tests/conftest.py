@@ -206,6 +206,9 @@ def pve_tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
 
 @pytest.fixture
 def pve_sim(pve_tls: TLSFiles) -> Iterator[PVESimulator]:
-    """A simulator loaded with ``standard_inventory()``; tests may mutate ``.inventory``."""
-    with PVESimulator(standard_inventory(), pve_tls) as sim:
+    """A simulator loaded with ``standard_inventory()``; tests may mutate ``.inventory``.
+
+    The 3 s pause PVE makes before a 401 is off here (tests/proxmox/test_simulator.py turns it on).
+    """
+    with PVESimulator(standard_inventory(), pve_tls, auth_failure_delay=0.0) as sim:
         yield sim

@@ -50,9 +50,14 @@ class Setup:
         self.values = tmp / "values.yaml"
         self.values.write_text(yaml.safe_dump(cfg))
 
-    def secret(self, secret: str | None = None, token: str = TOKEN, url: str | None = None) -> None:
+    def secret(self, secret: str | None = None, token: str = TOKEN, url: str | None = None, *, tls: bool = True,
+               name: str = "proxmox-secret", **extra: str) -> None:  # fmt: skip
+        """The credentials Secret; ``tls`` adds root_ca (the simulator's CA) and insecure "false" as
+        ``secret create --proxmox-ca-file`` writes them."""
         data = {"url": url or self.sim.url, "token": token, "secret": secret or token_of(self.sim)}
-        create_secret(self.plane.client, self.ns, "proxmox-secret", data)
+        if tls:
+            data.update(root_ca=self.sim.ca_path.read_text(), insecure="false")
+        create_secret(self.plane.client, self.ns, name, {**data, **extra})
 
     def doctor(self, *extra: str, ca: bool = True, bootstrap: bool = True) -> Any:
         args = ["doctor", "demo", "-f", str(self.values), "-n", self.ns, "--kubeconfig", str(self.plane.kubeconfig)]
@@ -80,19 +85,21 @@ def test_everything_passes(setup: Setup, mgmt_cluster: ControlPlane) -> None:
         f"PASS  bootstrap-rbac: system:serviceaccount:{ns}:boot may get, list, watch kamajicontrolplanes",
         f"PASS  datastore[{ds}]: DataStore {ds} (PostgreSQL) is ready",
         f"PASS  credentials-secret: Secret {ns}/proxmox-secret has url, token (capmox@pve!capi) and secret",
+        f"PASS  proxmox-tls: CAPMOX verifies the certificate of {url} against root_ca and the system roots",
         f"PASS  api-access: PVE 9.2.11 at {url}, token capmox@pve!capi",
-        "PASS  privileges: token capmox@pve!capi holds the 18 privileges CAPMOX needs on 7 paths (PVE 9)",
+        "PASS  privileges: token capmox@pve!capi holds the 20 privileges CAPMOX needs on 8 paths (PVE 9)",
         "PASS  nodes: pve1, pve2 online",
         'PASS  template[workers]: template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s;ubuntu", matchPolicy exact)',
         'PASS  guest-agent[workers]: template 9000 "ubuntu-2404-k8s" on pve1 has the QEMU guest agent enabled',
         "PASS  storage[ceph]: shared, images, 1536 GiB free for 240 GiB (workers 6 x 40 GiB)",
         "PASS  bridge[vmbr0]: present and active on pve1, pve2",
-        "PASS  resource-pool[capi]: the token holds privileges on /pool/capi (it cannot list pools without Pool.Audit)",
+        "PASS  cloud-init-iso: CAPMOX uploads the cloud-init ISO to local on pve1, pve2",
+        "PASS  resource-pool[capi]: pool capi exists",
         "PASS  capacity: pools at maximum size need 48 GiB memory and 24 vCPUs; allowed nodes can reserve 192 GiB "
         "(pve1 64 GiB, pve2 128 GiB) and have 48 CPUs",
         "PASS  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses for 6 (workers 5+1)",
         "",
-        "15 passed, 0 warning(s), 0 failed",
+        "17 passed, 0 warning(s), 0 failed",
     ]
 
 
@@ -163,19 +170,28 @@ def test_json_output(setup: Setup) -> None:
 
 
 def test_tls_verification(setup: Setup) -> None:
-    setup.secret()
-    strict = setup.doctor(ca=False)
-    assert strict.returncode == 1
-    access = next(ln for ln in strict.stdout.splitlines() if "api-access:" in ln)
-    assert access.startswith(f"FAIL  api-access: the TLS certificate of {setup.sim.url} could not be verified against "
-                             "the system CA store (")  # fmt: skip
-    loose = setup.doctor("--insecure-skip-tls-verify", ca=False)
+    """Item 5: the Secret's insecure/root_ca decide, as in CAPMOX: unset = no verification (warn);
+    insecure "false" without a root_ca that verifies the server = fail."""
+    setup.secret(tls=False)
+    loose = setup.doctor(ca=False)
     assert loose.returncode == 0, loose.stdout
-    assert loose.stderr == "warning: --insecure-skip-tls-verify: Proxmox's certificate is not verified\n"
     assert (
-        "WARN  proxmox-tls: TLS verification of the Proxmox API is off (--insecure-skip-tls-verify) -> pass "
-        "--proxmox-ca-file with the CA that signed the Proxmox certificate (/etc/pve/pve-root-ca.pem on a node)"
+        f"WARN  proxmox-tls: CAPMOX will not verify the certificate of {setup.sim.url}: Secret "
+        f"{setup.ns}/proxmox-secret has no insecure key -> capi-kamaji-proxmox secret create proxmox-secret -n "
+        f"{setup.ns} --cluster-name "
+        '<cluster> --proxmox-ca-file /etc/pve/pve-root-ca.pem (writes root_ca and insecure: "false")'
     ) in loose.stdout.splitlines()
+    setup.secret(tls=False, name="strict", insecure="false")
+    strict = setup.doctor("--set", "proxmox.secret.name=strict", ca=False)
+    assert strict.returncode == 1
+    line = next(ln for ln in strict.stdout.splitlines() if "proxmox-tls:" in ln)
+    assert line.startswith(f"FAIL  proxmox-tls: CAPMOX will reject the certificate of {setup.sim.url}: it does not "
+                           "verify against the system roots (the Secret has no root_ca) (")  # fmt: skip
+    assert " -> capi-kamaji-proxmox secret create strict " in line
+    skipped = setup.doctor("--set", "proxmox.secret.name=strict", "--insecure-skip-tls-verify", ca=False)
+    assert skipped.returncode == 0, skipped.stdout
+    assert skipped.stderr == "warning: --insecure-skip-tls-verify: Proxmox's certificate is not verified\n"
+    assert "WARN  proxmox-tls: not checked (--insecure-skip-tls-verify): CAPMOX verifies" in skipped.stdout
 
 
 def test_bad_values_and_kubeconfig_are_one_line(setup: Setup, tmp_path: Path) -> None:
@@ -215,7 +231,8 @@ def test_token_secret_appears_in_no_output(setup: Setup, tmp_path: Path) -> None
     outputs.append(setup.doctor("--debug", "--set", "proxmox.secret.name=pasted"))
     assert outputs[-1].returncode == 1
     assert (
-        f"FAIL  credentials-secret: Secret {setup.ns}/pasted: key token is not of the form user@realm!tokenname (the "
+        f"FAIL  credentials-secret: Secret {setup.ns}/pasted: key token is not of the form user@realm!tokenname (e.g. "
+        "capmox@pve!capi); it contains '=': keep only the part before '=' and put the secret in PROXMOX_SECRET (the "
         "value is not shown in case it holds the secret) -> recreate it with the token id and the secret apart: "
         f"capi-kamaji-proxmox secret create pasted -n {setup.ns} --cluster-name demo (reads PROXMOX_URL, "
         "PROXMOX_TOKEN, PROXMOX_SECRET)"

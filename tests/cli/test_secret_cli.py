@@ -46,6 +46,8 @@ def test_round_trip_strips_api2_json(mgmt_cluster: ControlPlane, namespace: str)
     assert result.stderr == (
         "note: removed '/api2/json' from the Proxmox URL: CAPMOX appends it itself and would otherwise call "
         "/api2/json/api2/json/... (HTTP 501)\n"
+        "note: no insecure/root_ca keys written: CAPMOX will not verify Proxmox's certificate; pass --proxmox-ca-file "
+        "to make it verify\n"
     )
     assert result.stdout == (
         f"secret/pve-creds created in namespace {namespace} (keys url, token, secret; "
@@ -84,6 +86,8 @@ def test_update_from_stdin_and_flags(mgmt_cluster: ControlPlane, namespace: str)
     assert second.stderr == (
         "note: no scheme in 'pve2.example'; assuming https://\nnote: no port in the URL; using 8006, the Proxmox "
         "API port\n"
+        "note: no insecure/root_ca keys written: CAPMOX will not verify Proxmox's certificate; pass --proxmox-ca-file "
+        "to make it verify\n"
     )
     obj = read_secret(mgmt_cluster, namespace, "pve")
     assert decoded(obj) == {"url": "https://pve2.example:8006", "token": "other@pam!ci", "secret": newer}
@@ -137,6 +141,25 @@ def test_secret_file(mgmt_cluster: ControlPlane, namespace: str, tmp_path: Path)
             "capmox@pve!capi) (the value is not shown in case it holds the secret)\n",
         ),
         (
+            {"PROXMOX_URL": "https://pve:8006", "PROXMOX_TOKEN": f"capmox@pve!capi:{SECRET}", "PROXMOX_SECRET": "x"},
+            [],
+            # a Proxmox Backup Server style token: told that PVE uses '=', never echoed
+            "error: the API token id (--token-id or PROXMOX_TOKEN) is not of the form user@realm!tokenname (e.g. "
+            "capmox@pve!capi); it looks like a Proxmox Backup Server token (user@realm!token:secret): Proxmox VE "
+            "separates the secret with '=', and the secret goes in its own key/field (the value is not shown in case "
+            "it holds the secret)\n",
+        ),
+        (
+            {"PROXMOX_URL": "https://pve:8006", "PROXMOX_TOKEN": "capmox@pve!capi", "PROXMOX_SECRET": SECRET},
+            ["--proxmox-ca-file", "/etc/hostname", "--insecure-skip-tls-verify"],
+            "error: --proxmox-ca-file and --insecure-skip-tls-verify exclude each other\n",
+        ),
+        (
+            {"PROXMOX_URL": "https://pve:8006", "PROXMOX_TOKEN": "capmox@pve!capi", "PROXMOX_SECRET": SECRET},
+            ["--proxmox-ca-file", "/etc/hostname"],
+            "error: --proxmox-ca-file /etc/hostname holds no PEM certificate\n",
+        ),
+        (
             {"PROXMOX_URL": "https://pve:8006", "PROXMOX_TOKEN": "capmox@pve!capi"},
             ["--secret-file", SECRET],
             "error: cannot read the file given with --secret-file: No such file or directory\n",
@@ -180,3 +203,33 @@ def test_verify_against_proxmox(mgmt_cluster: ControlPlane, namespace: str, pve_
     )
     # A failed verification writes nothing: the Secret keeps the verified secret.
     assert decoded(read_secret(mgmt_cluster, namespace, "pve"))["secret"] == token_of(pve_sim)
+
+
+def test_proxmox_timeout_must_be_seconds() -> None:
+    result = cli("secret", "create", "pve", "--cluster-name", "demo", "--proxmox-timeout", "soon", env=env())
+    assert result.returncode == 2
+    assert result.stderr.endswith("error: argument --proxmox-timeout: 'soon' is not a number of seconds\n")
+
+
+def test_tls_keys_as_capmox_reads_them(mgmt_cluster: ControlPlane, namespace: str, pve_sim: PVESimulator) -> None:
+    """Item 5: --proxmox-ca-file writes root_ca and insecure "false" (CAPMOX then verifies);
+    --insecure-skip-tls-verify writes insecure "true"; neither writes no TLS key (CAPMOX does not verify)."""
+    kc = ["--kubeconfig", str(mgmt_cluster.kubeconfig)]
+    creds = env(PROXMOX_URL=pve_sim.url, PROXMOX_TOKEN="capmox@pve!capi", PROXMOX_SECRET=token_of(pve_sim))
+    base = ["secret", "create", "pve", "-n", namespace, "--cluster-name", "demo", *kc]
+    verified = cli(*base, "--verify", "--proxmox-ca-file", str(pve_sim.ca_path), "--proxmox-timeout", "3", env=creds)
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout == (
+        f"secret/pve created in namespace {namespace} (keys url, token, secret, insecure, root_ca; "
+        "cluster.x-k8s.io/cluster-name=demo)\n"
+    )
+    data = decoded(read_secret(mgmt_cluster, namespace, "pve"))
+    assert data["insecure"] == "false"
+    assert data["root_ca"] == pve_sim.ca_path.read_text().strip() + "\n"
+    loose = cli(*base, "--insecure-skip-tls-verify", env=creds)
+    assert loose.returncode == 0, loose.stderr
+    data = decoded(read_secret(mgmt_cluster, namespace, "pve"))
+    assert data["insecure"] == "true" and "root_ca" not in data
+    plain = cli(*base, env=creds)  # back to CAPMOX's default: no TLS key may linger
+    assert plain.returncode == 0, plain.stderr
+    assert set(decoded(read_secret(mgmt_cluster, namespace, "pve"))) == {"url", "token", "secret"}

@@ -26,6 +26,7 @@ def test_base_config_maps_field_by_field() -> None:
             cores=4,
             disk_gb=40,
             max_surge=1,
+            boot_disk="scsi0",
             template_tags=("k8s", "ubuntu"),
             match_policy="exact",
             allowed_nodes=("pve1", "pve2"),

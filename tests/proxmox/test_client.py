@@ -81,12 +81,40 @@ def test_parse_token_id() -> None:
     with pytest.raises(ProxmoxConfigError) as exc:
         parse_token_id("capmox@pve")
     assert str(exc.value) == ("the API token id is not of the form "
-                              "user@realm!tokenname (e.g. capmox@pve!capi); the secret goes in a "
-                              "separate field")
+                              "user@realm!tokenname (e.g. capmox@pve!capi) (the value is not shown in case "
+                              "it holds the secret). Put the token id and its secret in separate fields")
     # a pasted "id=secret" is refused without echoing it
     with pytest.raises(ProxmoxConfigError) as exc:
         parse_token_id("capmox@pve!capi=0f1e2d3c-secret")
     assert "0f1e2d3c-secret" not in str(exc.value)
+
+
+def test_token_id_with_at_in_the_user_name() -> None:
+    """OIDC/LDAP users are often e-mail addresses: the realm is after the last '@' (false fail)."""
+    assert parse_token_id("alice@example.com@oidc!capi") == ("alice@example.com@oidc", "capi")
+
+
+def test_pbs_style_token_is_told_about_the_equals_sign() -> None:
+    with pytest.raises(ProxmoxConfigError) as exc:
+        parse_token_id("capmox@pve!capi:0f1e2d3c-secret")
+    assert "Proxmox VE separates the secret with '='" in str(exc.value)
+    assert "0f1e2d3c-secret" not in str(exc.value)
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("pve.example:8006", "has no scheme; CAPMOX uses it as written and cannot parse it"),
+    ("https://pve.example:8006/api2/json", "ends in /api2/json; CAPMOX appends it again"),
+])
+def test_parse_url_as_capmox_refuses_what_capmox_cannot_use(url: str, problem: str) -> None:
+    with pytest.raises(ProxmoxConfigError) as exc:
+        parse_url(url, as_capmox=True)
+    assert problem in exc.value.problem
+    assert exc.value.hint.startswith("write it as https://pve.example:8006")
+
+
+def test_parse_url_as_capmox_dials_443_without_a_port() -> None:
+    assert parse_url("https://pve.example", as_capmox=True).port == 443
+    assert parse_url("https://pve.example").port == 8006
 
 
 # -- against the simulator ---------------------------------------------------------------------
@@ -151,7 +179,8 @@ def test_500_missing_object(pve_sim: PVESimulator) -> None:
     with pytest.raises(ProxmoxNotFoundError) as exc:
         _client(pve_sim).vm_config("pve2", 9000)
     assert str(exc.value) == ("GET /nodes/pve2/qemu/9000/config failed: Configuration file "
-                              "'nodes/pve2/qemu-server/9000.conf' does not exist")
+                              "'nodes/pve2/qemu-server/9000.conf' does not exist. check the name in the values "
+                              "against the Proxmox cluster")
 
 
 def test_connection_refused() -> None:
@@ -204,7 +233,7 @@ def test_read_timeout(pve_sim: PVESimulator) -> None:
         c.version()
     assert str(exc.value) == (
         f"timed out after 0.3s waiting for an answer from {pve_sim.url} (GET /version). Check the "
-        "host, the port and firewalls on the way, or raise the timeout")
+        "host, the port and firewalls on the way, or raise --proxmox-timeout")
 
 
 # -- the secret never leaks -------------------------------------------------------------------

@@ -52,7 +52,7 @@ def test_healthy_cluster_passes_every_check(pve_sim: PVESimulator) -> None:
     results = run_proxmox_checks(client, make_req())
     assert format_results(results) == "\n".join([
         f"PASS  api-access: PVE 9.2.11 at {pve_sim.url}, token capmox@pve!capi",
-        "PASS  privileges: token capmox@pve!capi holds the 18 privileges CAPMOX needs on 7 paths "
+        "PASS  privileges: token capmox@pve!capi holds the 20 privileges CAPMOX needs on 8 paths "
         "(PVE 9)",
         "PASS  nodes: pve1, pve2 online",
         'PASS  template[workers]: template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s;ubuntu", '
@@ -61,8 +61,8 @@ def test_healthy_cluster_passes_every_check(pve_sim: PVESimulator) -> None:
         "agent enabled",
         "PASS  storage[ceph]: shared, images, 1536 GiB free for 240 GiB (workers 6 x 40 GiB)",
         "PASS  bridge[vmbr0]: present and active on pve1, pve2",
-        "PASS  resource-pool[capi]: the token holds privileges on /pool/capi (it cannot list "
-        "pools without Pool.Audit)",
+        "PASS  cloud-init-iso: CAPMOX uploads the cloud-init ISO to local on pve1, pve2",
+        "PASS  resource-pool[capi]: pool capi exists",
         "PASS  capacity: pools at maximum size need 48 GiB memory and 24 vCPUs; allowed nodes can "
         "reserve 192 GiB (pve1 64 GiB, pve2 128 GiB) and have 48 CPUs",
         "PASS  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses for 6 (workers 5+1)",
@@ -90,11 +90,12 @@ def test_api_access_fails_alone_on_bad_secret(pve_sim: PVESimulator) -> None:
         "disabled or expired; check both under Datacenter > Permissions > API Tokens"]
 
 
-def test_api_access_warns_about_api2_json_suffix(pve_sim: PVESimulator) -> None:
+def test_api_access_fails_on_api2_json_suffix(pve_sim: PVESimulator) -> None:
+    """Item 2: CAPMOX appends /api2/json itself and gets 501, so this is a fail, not a warning."""
     res = run(pve_sim, make_req(), url=pve_sim.url + "/api2/json")
     assert res["api-access"].line() == (
-        f"WARN  api-access: PVE 9.2.11 at {pve_sim.url}, token capmox@pve!capi; the URL ended in "
-        f"/api2/json -> use {pve_sim.url} (CAPMOX appends /api2/json itself)")
+        f"FAIL  api-access: PVE 9.2.11 at {pve_sim.url}, token capmox@pve!capi; the URL ends in "
+        f"/api2/json, which CAPMOX appends again (HTTP 501) -> use {pve_sim.url}")
     assert res["privileges"].status == "pass"
 
 
@@ -225,8 +226,9 @@ def test_template_on_local_storage_cannot_reach_other_nodes(pve_sim: PVESimulato
     res = run(pve_sim, make_req(storage=None))
     assert res["template[workers]"].line() == (
         'FAIL  template[workers]: template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s;ubuntu", '
-        "matchPolicy exact): its disks are on local storage local-lvm, so it cannot be cloned "
-        "to pve2 -> move the template disks to shared storage or limit allowedNodes to pve1")
+        "matchPolicy exact): drives ide2 on local-lvm, scsi0 on local-lvm are on local storage: PVE "
+        "refuses \"can't clone VM to node\" (VM uses local storage) for pve2 -> move those drives (CD-ROM "
+        "and cloud-init drives count) to shared storage or remove them, or limit allowedNodes to pve1")
     assert run(pve_sim, make_req(nodes=("pve1",), storage=None))["template[workers]"].status \
         == "pass"
 
@@ -432,7 +434,16 @@ def test_vmid_range_with_room_passes(pve_sim: PVESimulator) -> None:
     results = run(pve_sim, make_req(vm_id_range=(5000, 5099)))
     assert results["vmid-range[workers]"].line() == (
         "PASS  vmid-range[workers]: 5000-5099 has 100 free VM id(s) for up to 6 VM(s) "
-        "(as far as the token can see guests)"
+        "(the first 6 confirmed with /cluster/nextid, as CAPMOX asks)"
+    )
+
+
+def test_vmid_range_counts_guests_hidden_from_the_token(pve_sim: PVESimulator) -> None:
+    """VM 100 (db01) is invisible to the token, but CAPMOX's nextid?vmid=100 says it exists."""
+    results = run(pve_sim, make_req(vm_id_range=(100, 105)))
+    assert results["vmid-range[workers]"].line() == (
+        "FAIL  vmid-range[workers]: 100-105 has 5 free VM id(s) for up to 6 VM(s); in use: 100 (1 not visible to "
+        "the token) -> widen vmIDRange to at least 7 ids or free some"
     )
 
 
@@ -447,3 +458,74 @@ def test_vmid_range_too_small_fails_word_for_word(pve_sim: PVESimulator) -> None
 
 def test_no_vmid_range_no_check(pve_sim: PVESimulator) -> None:
     assert not any(name.startswith("vmid-range") for name in run(pve_sim, make_req()))
+
+
+# -- issue 11 ------------------------------------------------------------------------------------
+
+def test_checked_disk_does_not_depend_on_config_key_order(pve_sim: PVESimulator) -> None:
+    """The boot disk (scsi0 on ceph) decides the storage, however PVE orders the config keys."""
+    pve_sim.inventory.vm(9000).extra_config.update(  # type: ignore[union-attr]
+        {"efidisk0": "local-lvm:base-9000-disk-1,size=4M", "scsi1": "local-lvm:base-9000-disk-2,size=8G"})
+    grant_both(pve_sim.inventory, "/storage/local-lvm", "Datastore.AllocateSpace")
+    seen = {tuple(n for n in run(pve_sim, make_req(nodes=("pve1",), storage=None, boot_disk="scsi0"))
+                  if n.startswith("storage["))
+            for _ in range(6)}  # fmt: skip
+    assert seen == {("storage[ceph]",)}
+
+
+def test_privileges_cover_every_template_disk_store(pve_sim: PVESimulator) -> None:
+    """check_storage_access_clone wants AllocateSpace on each disk's store when no storage is set."""
+    pve_sim.inventory.vm(9000).extra_config["scsi1"] = "local-lvm:base-9000-disk-2,size=8G"
+    res = run(pve_sim, make_req(nodes=("pve1",), storage=None))
+    assert res["privileges"].status == "fail"
+    assert "Datastore.AllocateSpace on /storage/local-lvm" in res["privileges"].found
+
+
+@pytest.mark.parametrize(("agent", "ok"), [
+    ("1", True), ("enabled=1", True), ("1,fstrim_cloned_disks=1", True),
+    ("fstrim_cloned_disks=1,enabled=1", True), ("type=virtio,1", True),
+    ("0", False), ("enabled=0,fstrim_cloned_disks=1", False), ("fstrim_cloned_disks=1", False),
+])
+def test_agent_property_string(agent: str, ok: bool) -> None:
+    from capi_kamaji_proxmox.proxmox.guest_config import agent_enabled
+
+    assert agent_enabled(agent) is ok
+
+
+def test_best_subset_counts_like_capmox() -> None:
+    """CAPMOX v0.9 FindVMTemplateByTags: every candidate no worse than the best so far counts."""
+    from capi_kamaji_proxmox.proxmox.guest_config import capmox_template_matches
+
+    def t(vmid: int, tags: str) -> dict[str, object]:
+        return {"vmid": vmid, "template": 1, "tags": tags}
+
+    worse_first = [t(10000, "a;b;x;y"), t(9000, "a;b")]
+    assert [m["vmid"] for m in capmox_template_matches(worse_first, ("a", "b"), "bestSubset")] == [10000, 9000]
+    better_first = [t(9000, "a;b"), t(9001, "a;b;x")]
+    assert [m["vmid"] for m in capmox_template_matches(better_first, ("A", "b"), "bestSubset")] == [9000]
+    assert len(capmox_template_matches(better_first, ("a", "b"), "uniqueSubset")) == 2
+    assert [m["vmid"] for m in capmox_template_matches(better_first, ("a", "b"), "exact")] == [9000]
+    no_rrd = [{"vmid": 9002, "tags": "a;b"}, {"vmid": 9003, "template": 0, "tags": "a;b"}]
+    assert capmox_template_matches(no_rrd, ("a", "b"), "exact") == []
+
+
+def test_vnet_zone_from_acls_when_vnets_cannot_be_audited(pve_sim: PVESimulator) -> None:
+    """SDN.Use alone lists the vnet on the node but not in /cluster/sdn/vnets: the zone comes from the ACLs."""
+    from tests.proxmox_sim import SimVnet
+
+    inv = pve_sim.inventory
+    inv.vnets.append(SimVnet("vnet1", "zone1"))
+    inv.custom_roles["SDNUseOnly"] = frozenset({"SDN.Use"})
+    grant_both(inv, "/sdn/zones/zone1/vnet1", "SDNUseOnly")
+    res = run(pve_sim, make_req(networks=(NetworkNeeds("vnet1"),)))
+    assert res["bridge[vnet1]"].status == "pass"
+    assert res["privileges"].status == "pass", res["privileges"].line()
+
+
+def test_physical_cdrom_needs_sys_console_on_root(pve_sim: PVESimulator) -> None:
+    """qemu-server: cloning a VM whose CD-ROM is the host drive ('cdrom') checks Sys.Console on /."""
+    pve_sim.inventory.vm(9000).extra_config["ide2"] = "cdrom,media=cdrom"  # type: ignore[union-attr]
+    res = run(pve_sim, make_req())
+    assert res["privileges"].status == "fail"
+    assert "Sys.Console on /" in res["privileges"].found
+    assert "pveum acl modify / --tokens 'capmox@pve!capi' --roles PVESysAdmin --propagate 0" in res["privileges"].fix

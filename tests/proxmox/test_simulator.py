@@ -114,11 +114,11 @@ def test_acl_propagation_and_privsep(pve_sim: PVESimulator) -> None:
                               acls=[("/nodes", "PVEAuditor")], propagate=False)
     perm = _get(pve_sim, "/access/permissions", f"PVEAPIToken={nopro.token_id}={nopro.secret}",
                 path="/nodes/pve1").json()
-    assert perm == {"data": {}}
+    assert perm == {"data": {"/nodes/pve1": {}}}  # PVE answers {path: {}}, not {}
     # privsep=1: the token's own ACL alone is not enough ...
     sep = pve_sim.add_token("dev@pve", "sep", acls=[("/", "PVEAuditor")])
     auth = f"PVEAPIToken={sep.token_id}={sep.secret}"
-    assert _get(pve_sim, "/access/permissions", auth, path="/nodes/pve1").json() == {"data": {}}
+    assert _get(pve_sim, "/access/permissions", auth, path="/nodes/pve1").json() == {"data": {"/nodes/pve1": {}}}
     # ... it is intersected with the user's
     inv.grant("/", "PVEAuditor", "dev@pve")
     data = _get(pve_sim, "/access/permissions", auth, path="/nodes/pve1").json()["data"]
@@ -130,7 +130,7 @@ def test_acl_propagation_and_privsep(pve_sim: PVESimulator) -> None:
     assert "Datastore.Audit" in data["/storage/ceph"]
     # a more specific ACL replaces the inherited one; NoAccess wins
     inv.grant("/nodes/pve2", "NoAccess", "dev@pve")
-    assert _get(pve_sim, "/access/permissions", auth, path="/nodes/pve2").json() == {"data": {}}
+    assert _get(pve_sim, "/access/permissions", auth, path="/nodes/pve2").json() == {"data": {"/nodes/pve2": {}}}
 
 
 def test_pool_acl_applies_to_members(pve_sim: PVESimulator) -> None:
@@ -155,3 +155,136 @@ def test_request_log_records_calls_without_secret(pve_sim: PVESimulator) -> None
         ("GET", "/nodes", 200), ("GET", "/version", 401)]
     assert pve_sim.calls(path="/nodes")[0].auth_id == "capmox@pve!capi"
     assert token_of(pve_sim) not in json.dumps([r.__dict__ for r in pve_sim.calls()])
+
+
+# -- issue 11: as strict and as lenient as PVE 9 -------------------------------------------------
+
+def _root(sim: PVESimulator) -> str:
+    sim.inventory.users["root@pam"].tokens.clear()
+    return _auth(sim, sim.add_token("root@pam", "all", privsep=False).token_id)
+
+
+def test_cluster_resources_list_vm_ids_sorted_as_text(pve_sim: PVESimulator) -> None:
+    """Cluster.pm walks ``sort keys %$idlist``: 10000 comes before 9000 (CAPMOX's order)."""
+    from tests.proxmox_sim import SimVM
+
+    pve_sim.inventory.vms.append(SimVM(10000, "pve1", "late", template=True, tags=["k8s"]))
+    data = _get(pve_sim, "/cluster/resources", _root(pve_sim), type="vm").json()["data"]
+    assert [d["vmid"] for d in data] == [100, 10000, 200, 9000, 9001]
+
+
+def test_vm_config_key_order_varies(pve_sim: PVESimulator) -> None:
+    auth = _auth(pve_sim)
+    orders = {tuple(_get(pve_sim, "/nodes/pve1/qemu/9000/config", auth).json()["data"]) for _ in range(5)}
+    assert len(orders) > 1
+    assert all(set(o) == set(next(iter(orders))) for o in orders)
+
+
+def test_node_status_unknown_still_answers_offline_does_not(pve_sim: PVESimulator) -> None:
+    pve_sim.inventory.node("pve2").status = "unknown"  # type: ignore[union-attr]
+    nodes = {n["node"]: n for n in _get(pve_sim, "/nodes", _auth(pve_sim)).json()["data"]}
+    assert nodes["pve2"]["status"] == "unknown" and "maxmem" in nodes["pve2"]
+    assert _get(pve_sim, "/nodes/pve2/status", _auth(pve_sim)).status_code == 200
+    assert _get(pve_sim, "/nodes/pve3/status", _auth(pve_sim)).status_code == 595
+
+
+def test_nextid_vmid_minimum_is_100(pve_sim: PVESimulator) -> None:
+    r = _get(pve_sim, "/cluster/nextid", _auth(pve_sim), vmid="99")
+    assert r.status_code == 400
+    assert r.json()["errors"] == {"vmid": "value must have a minimum value of 100"}
+    assert _get(pve_sim, "/cluster/nextid", _auth(pve_sim), vmid="101").json() == {"data": "101"}
+
+
+def test_401_is_delayed_3_seconds_when_on(pve_tls: Any) -> None:
+    """pveproxy waits ~3 s before answering a failed login (the fixture turns this off)."""
+    import time
+
+    from tests.proxmox_sim import PVESimulator as Sim
+    from tests.proxmox_sim import standard_inventory
+
+    with Sim(standard_inventory(), pve_tls) as sim:
+        assert sim.auth_failure_delay == 3.0
+        start = time.monotonic()
+        assert _get(sim, "/version", "PVEAPIToken=capmox@pve!capi=wrong").status_code == 401
+        assert time.monotonic() - start >= 2.9
+        start = time.monotonic()
+        assert _get(sim, "/version", _auth(sim)).status_code == 200
+        assert time.monotonic() - start < 2.9
+
+
+def test_pools_with_poolid_does_not_need_pool_audit(pve_sim: PVESimulator) -> None:
+    auth = _auth(pve_sim)
+    assert _get(pve_sim, "/pools", auth).json() == {"data": []}  # the list still filters
+    one = _get(pve_sim, "/pools", auth, poolid="capi")
+    assert one.status_code == 200 and one.json()["data"][0]["poolid"] == "capi"
+    assert _get(pve_sim, "/pools/capi", auth).status_code == 403  # the deprecated form checks
+    assert _get(pve_sim, "/pools", auth, poolid="nope").status_code == 500
+    pve_sim.inventory.version = "8.0.4"
+    old = _get(pve_sim, "/pools", auth, poolid="capi")
+    assert old.status_code == 400 and "poolid" in old.json()["errors"]
+
+
+def test_pve9_privilege_groups() -> None:
+    from tests.proxmox_sim import builtin_roles
+
+    roles = builtin_roles(9)
+    assert {"VM.GuestAgent.FileRead", "VM.GuestAgent.FileWrite", "VM.GuestAgent.FileSystemMgmt"} <= roles["PVEVMUser"]
+    assert "VM.GuestAgent.Unrestricted" not in roles["PVEVMUser"]
+    assert "VM.GuestAgent.Audit" in roles["PVEAuditor"]
+    assert "Mapping.Modify" not in roles["PVEAdmin"] and "Mapping.Modify" in roles["PVEMappingAdmin"]
+    assert "Permissions.Modify" in roles["Administrator"] and "Permissions.Modify" not in roles["PVEAdmin"]
+    assert not any(p.startswith("VM.GuestAgent") for p in builtin_roles(8)["PVEAuditor"])
+
+
+def test_bridge_visible_through_a_vlan_acl(pve_sim: PVESimulator) -> None:
+    inv = pve_sim.inventory
+    creds = pve_sim.add_token("net@pve", "t", acls=[("/sdn/zones/localnetwork/vmbr1/20", "PVESDNUser")],
+                              user_acls=[("/sdn/zones/localnetwork/vmbr1/20", "PVESDNUser")])
+    auth = f"PVEAPIToken={creds.token_id}={creds.secret}"
+    names = [i["iface"] for i in _get(pve_sim, "/nodes/pve1/network", auth, type="any_bridge").json()["data"]]
+    assert names == ["vmbr1"]
+    inv.acls = [a for a in inv.acls if a.ugid not in ("net@pve", creds.token_id)]
+    assert _get(pve_sim, "/nodes/pve1/network", auth, type="any_bridge").json()["data"] == []
+
+
+def test_vnets_are_listed_as_bridges_with_their_zone_rights(pve_sim: PVESimulator) -> None:
+    from tests.proxmox_sim import SimVnet
+
+    inv = pve_sim.inventory
+    inv.vnets.append(SimVnet("vnet1", "zone1"))
+    auth = _auth(pve_sim)
+    assert "vnet1" not in {i["iface"] for i in _get(pve_sim, "/nodes/pve1/network", auth,
+                                                     type="any_bridge").json()["data"]}  # fmt: skip
+    for who in ("capmox@pve!capi", "capmox@pve"):
+        inv.grant("/sdn/zones/zone1/vnet1", "PVESDNUser", who)
+    listed = {i["iface"]: i for i in _get(pve_sim, "/nodes/pve1/network", auth, type="any_bridge").json()["data"]}
+    assert listed["vnet1"] == {"iface": "vnet1", "type": "vnet", "active": "1", "ipam": 0, "vlanaware": 0}
+    assert "vnet1" not in {i["iface"] for i in _get(pve_sim, "/nodes/pve1/network", auth,
+                                                     type="bridge").json()["data"]}  # fmt: skip
+    assert [v["zone"] for v in _get(pve_sim, "/cluster/sdn/vnets", auth).json()["data"]] == ["zone1"]
+
+
+def test_permissions_of_a_path_without_privileges(pve_sim: PVESimulator) -> None:
+    r = _get(pve_sim, "/access/permissions", _auth(pve_sim), path="/vms/100")
+    assert r.json() == {"data": {"/vms/100": {}}}
+
+
+def test_pool_roles_do_not_propagate_and_pool_noaccess_wins(pve_sim: PVESimulator) -> None:
+    inv = pve_sim.inventory
+    auth = _auth(pve_sim)
+
+    def privs(path: str) -> dict[str, int]:
+        return dict(_get(pve_sim, "/access/permissions", auth, path=path).json()["data"][path])
+
+    inv.grant("/pool/templates", "PVETemplateUser", "capmox@pve!capi", propagate=True)
+    inv.grant("/pool/templates", "PVETemplateUser", "capmox@pve", propagate=True)
+    assert privs("/vms/9000") == {"VM.Clone": 0, "VM.Audit": 0}  # pool-derived: never propagated
+    inv.grant("/vms", "PVEAuditor", "capmox@pve!capi")
+    inv.grant("/vms", "PVEAuditor", "capmox@pve")
+    assert "VM.GuestAgent.Audit" in privs("/vms/9000")  # inherited /vms plus the pool's roles
+    inv.grant("/pool/templates", "NoAccess", "capmox@pve")
+    assert privs("/vms/9000") == {}  # NoAccess on the pool beats the /vms grant
+    inv.revoke("/pool/templates", "capmox@pve")
+    inv.grant("/pool/templates", "PVETemplateUser", "capmox@pve")
+    inv.grant("/vms/9000", "NoAccess", "capmox@pve")
+    assert privs("/vms/9000") == {}  # NoAccess on the path keeps the pool out

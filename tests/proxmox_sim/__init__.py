@@ -13,6 +13,7 @@ from .inventory import (
     SimToken,
     SimUser,
     SimVM,
+    SimVnet,
     TokenCredentials,
     standard_inventory,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "SimToken",
     "SimUser",
     "SimVM",
+    "SimVnet",
     "TLSFiles",
     "TokenCredentials",
     "all_privileges",

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# group -> (root-only, admin, user, audit) privileges, PVE 9.x layout.
+# group -> (root-only, admin, user, audit) privileges, PVE 9.x layout
+# (pve-access-control 9.1.1 ``AccessControl.pm`` ``$privgroups``).
 _GROUPS_9: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
     "VM": (
         [],
@@ -19,14 +20,14 @@ _GROUPS_9: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
             "VM.Replicate", "VM.Config.Disk", "VM.Config.CPU", "VM.Config.Memory",
             "VM.Config.Network", "VM.Config.HWType", "VM.Config.Options", "VM.Allocate",
             "VM.Clone", "VM.Migrate", "VM.Snapshot", "VM.Snapshot.Rollback",
-            "VM.GuestAgent.FileRead", "VM.GuestAgent.FileWrite",
-            "VM.GuestAgent.FileSystemMgmt", "VM.GuestAgent.Unrestricted",
+            "VM.GuestAgent.Unrestricted",
         ],
         [
             "VM.Config.CDROM", "VM.Config.Cloudinit", "VM.Console", "VM.Backup",
-            "VM.PowerMgmt", "VM.GuestAgent.Audit",
+            "VM.PowerMgmt", "VM.GuestAgent.FileRead", "VM.GuestAgent.FileWrite",
+            "VM.GuestAgent.FileSystemMgmt",
         ],
-        ["VM.Audit"],
+        ["VM.Audit", "VM.GuestAgent.Audit"],
     ),
     "Sys": (
         ["Sys.PowerMgmt", "Sys.Modify", "Sys.Incoming", "Sys.AccessNetwork"],
@@ -40,9 +41,9 @@ _GROUPS_9: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
         ["Datastore.AllocateSpace"],
         ["Datastore.Audit"],
     ),
-    "SDN": ([], ["SDN.Allocate"], ["SDN.Use"], ["SDN.Audit"]),
+    "SDN": ([], ["SDN.Allocate", "SDN.Audit"], ["SDN.Use"], ["SDN.Audit"]),
     "User": (
-        ["Realm.Allocate", "Permissions.Modify"],
+        ["Realm.Allocate"],
         ["User.Modify", "Group.Allocate", "Realm.AllocateUser"],
         [],
         [],
@@ -50,6 +51,8 @@ _GROUPS_9: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
     "Pool": ([], ["Pool.Allocate"], ["Pool.Audit"], ["Pool.Audit"]),
     "Mapping": ([], ["Mapping.Modify"], ["Mapping.Use"], ["Mapping.Audit"]),
 }
+# In no group: only Administrator (and root@pam) hold it.
+_UNGROUPED = frozenset({"Permissions.Modify"})
 
 _GUEST_AGENT_9 = {
     "VM.GuestAgent.Audit", "VM.GuestAgent.FileRead", "VM.GuestAgent.FileWrite",
@@ -67,14 +70,14 @@ def _groups(major: int) -> dict[str, tuple[list[str], list[str], list[str], list
         root,
         [p for p in admin if p not in _GUEST_AGENT_9] + ["VM.Monitor"],
         [p for p in user if p not in _GUEST_AGENT_9],
-        audit,
+        [p for p in audit if p not in _GUEST_AGENT_9],
     )
     return groups
 
 
 def all_privileges(major: int) -> frozenset[str]:
     """Every privilege the given PVE major version knows."""
-    out: set[str] = set()
+    out: set[str] = set(_UNGROUPED)
     for parts in _groups(major).values():
         for lst in parts:
             out.update(lst)
@@ -92,7 +95,8 @@ def builtin_roles(major: int) -> dict[str, frozenset[str]]:
             roles[f"PVE{group}User"] = frozenset(user + audit)
         pve_admin.update(admin + user + audit)
         auditor.update(audit)
-    roles["PVEAdmin"] = frozenset(pve_admin)
+    # PVE keeps Mapping.Modify to Administrator and PVEMappingAdmin.
+    roles["PVEAdmin"] = frozenset(pve_admin - {"Mapping.Modify"})
     roles["PVEAuditor"] = frozenset(auditor)
     roles["PVETemplateUser"] = frozenset({"VM.Clone", "VM.Audit"})
     roles["Administrator"] = all_privileges(major)
@@ -129,7 +133,10 @@ class AccessConfig:
         return builtin_roles(self.major).get(role, frozenset())
 
     def _roles(self, ugid: str, kind: str, path: str) -> dict[str, bool]:
-        """Role -> propagate for one user or token on one path, pools not considered."""
+        """Role -> propagate for one user or token on one path, pools not considered.
+
+        As ``PVE::AccessControl::roles``: a ``NoAccess`` found comes back alone.
+        """
         parts = [p for p in path.split("/") if p]
         levels = ["/"] + ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
         user_groups = [g for g, members in self.groups.items() if ugid in members]
@@ -152,10 +159,12 @@ class AccessConfig:
             elif grp:
                 roles = grp
         if "NoAccess" in roles:
-            return {}
+            return {"NoAccess": roles["NoAccess"]}
         return roles
 
     def _privs_with_pools(self, ugid: str, kind: str, path: str) -> dict[str, int]:
+        """``RPCEnvironment::compile_acl_path``: pool roles reach members without propagation;
+        a ``NoAccess`` on the path keeps pools out, a ``NoAccess`` on the pool wins over the rest."""
         roles = dict(self._roles(ugid, kind, path))
         pool: str | None = None
         parts = [p for p in path.split("/") if p]
@@ -163,9 +172,13 @@ class AccessConfig:
             pool = self.pool_of_vm.get(int(parts[1]))
         elif len(parts) == 2 and parts[0] == "storage":
             pool = self.pool_of_storage.get(parts[1])
-        if pool is not None:
-            for role, prop in self._roles(ugid, kind, f"/pool/{pool}").items():
-                roles[role] = roles.get(role, False) or prop
+        if pool is not None and "NoAccess" not in roles:
+            pool_roles = self._roles(ugid, kind, f"/pool/{pool}")
+            if "NoAccess" in pool_roles:
+                roles = {"NoAccess": False}
+            else:
+                for role in pool_roles:
+                    roles.setdefault(role, False)
         privs: dict[str, int] = {}
         for role, prop in roles.items():
             for priv in self.role_privs(role):
@@ -177,13 +190,22 @@ class AccessConfig:
         if auth_id == "root@pam":
             return {p: 1 for p in all_privileges(self.major)}
         if "!" in auth_id:
-            user = auth_id.split("!", 1)[0]
+            user = auth_id.rsplit("!", 1)[0]
             user_privs = self.permissions(user, path)
             if not self.token_privsep.get(auth_id, True):
                 return user_privs
             own = self._privs_with_pools(auth_id, "token", path)
-            return {p: v for p, v in own.items() if p in user_privs}
+            return {p: min(v, user_privs[p]) for p, v in own.items() if p in user_privs}
         return self._privs_with_pools(auth_id, "user", path)
+
+    def sdn_bridge_visible(self, auth_id: str, zone: str, bridge: str, *privs: str) -> bool:
+        """``RPCEnvironment::check_sdn_bridge``: the bridge path, or any VLAN below it that has an ACL."""
+        path = f"/sdn/zones/{zone}/{bridge}"
+        if self.has(auth_id, path, *privs):
+            return True
+        vlans = {a.path.rstrip("/")[len(path) + 1:].split("/", 1)[0] for a in self.acls
+                 if a.path.startswith(path + "/")}
+        return any(self.has(auth_id, f"{path}/{vlan}", *privs) for vlan in sorted(vlans) if vlan)
 
     def has(self, auth_id: str, path: str, *privs: str) -> bool:
         """True when any of ``privs`` is granted on ``path`` (PVE's ``any`` check)."""

@@ -89,6 +89,17 @@ class SimIface:
 
 
 @dataclass
+class SimVnet:
+    """An SDN vnet (``/etc/pve/sdn/vnets.cfg``); it shows up as a bridge on the zone's nodes."""
+
+    vnet: str
+    zone: str
+    nodes: list[str] | None = None  # the zone's nodes; None = every node
+    tag: int | None = None
+    vlanaware: bool = False
+
+
+@dataclass
 class SimPool:
     poolid: str
     comment: str | None = None
@@ -137,6 +148,7 @@ class Inventory:
     vms: list[SimVM] = field(default_factory=list)
     storages: list[SimStorage] = field(default_factory=list)
     networks: dict[str, list[SimIface]] = field(default_factory=dict)
+    vnets: list[SimVnet] = field(default_factory=list)
     pools: dict[str, SimPool] = field(default_factory=dict)
     users: dict[str, SimUser] = field(default_factory=dict)
     acls: list[Acl] = field(default_factory=list)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 import socket
 import ssl
@@ -25,7 +26,7 @@ from typing import Any
 
 from .acl import AccessConfig
 from .certs import TLSFiles
-from .inventory import GIB, MIB, Inventory, SimIface, SimStorage, SimVM, TokenCredentials
+from .inventory import GIB, MIB, Inventory, SimIface, SimStorage, SimVM, SimVnet, TokenCredentials
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off"}
@@ -72,6 +73,7 @@ class Ctx:
     auth_id: str
     params: dict[str, str]
     match: dict[str, str] = field(default_factory=dict)
+    seq: int = 0  # request number: varies the key order of VM configs as a Perl hash does
 
     def can(self, path: str, *privs: str) -> bool:
         return self.acc.has(self.auth_id, path, *privs)
@@ -100,11 +102,13 @@ class Route:
 class PVESimulator:
     """A running simulator. Use as a context manager; ``url`` and ``ca_path`` point at it."""
 
-    def __init__(self, inventory: Inventory, tls: TLSFiles, *, host: str = "127.0.0.1") -> None:
+    def __init__(self, inventory: Inventory, tls: TLSFiles, *, host: str = "127.0.0.1",
+                 auth_failure_delay: float = 3.0) -> None:
         self.inventory = inventory
         self.tls = tls
         self.requests: list[LoggedRequest] = []
-        self.auth_failure_delay = 0.0  # real pveproxy waits ~3 s before a 401
+        # pveproxy answers a 401 only after ~3 s (``AnyEvent.pm``); unit tests set 0
+        self.auth_failure_delay = auth_failure_delay
         self.response_delay = 0.0  # added before every answer (for timeout tests)
         self._lock = threading.Lock()
         self._host = host
@@ -230,7 +234,7 @@ class PVESimulator:
         token_id, secret = value.rsplit("=", 1)
         if "!" not in token_id:
             raise failed
-        userid, name = token_id.split("!", 1)
+        userid, name = token_id.rsplit("!", 1)
         user = inv.users.get(userid)
         now = time.time()
         if user is None or not user.enable or (user.expire and user.expire < now):
@@ -250,7 +254,7 @@ class PVESimulator:
             params = _validate(route.params, query)
             inv = self.inventory
             with self._lock:
-                ctx = Ctx(inv, inv.access(), auth_id, params, m.groupdict())
+                ctx = Ctx(inv, inv.access(), auth_id, params, m.groupdict(), len(self.requests))
                 if "node" in ctx.match:
                     _check_node(inv, ctx.match["node"], proxied=route.proxied)
                 return route.func(ctx)
@@ -317,8 +321,10 @@ def _validate(schema: dict[str, str], query: dict[str, str]) -> dict[str, str]:
                           "additional properties"
         elif kind == "bool" and value.lower() not in _BOOL_TRUE | _BOOL_FALSE:
             errors[key] = f"type check ('boolean') failed - got '{value}'"
-        elif kind == "int" and not re.fullmatch(r"[+-]?\d+", value):
+        elif kind.startswith("int") and not re.fullmatch(r"[+-]?\d+", value):
             errors[key] = f"type check ('integer') failed - got '{value}'"
+        elif kind.startswith("int:") and int(value) < int(kind[4:]):
+            errors[key] = f"value must have a minimum value of {kind[4:]}"
         elif kind.startswith("enum:"):
             allowed = kind[5:].split(",")
             if value not in allowed:
@@ -334,7 +340,8 @@ def _check_node(inv: Inventory, name: str, *, proxied: bool) -> None:
     if node is None:
         raise ApiError(500, f"no such cluster node '{name}'\n")
     local = inv.nodes[0].name if inv.nodes else None
-    if proxied and name != local and node.status != "online":
+    # "unknown" only means the cluster has not refreshed the status; the node still answers
+    if proxied and name != local and node.status == "offline":
         raise ApiError(595, "No route to host", empty_body=True)
 
 
@@ -349,7 +356,7 @@ def _node_entry(c: Ctx, node: Any) -> dict[str, Any]:
                            "type": "node", "level": node.level,
                            "ssl_fingerprint": "AA:BB:CC:DD:" + hashlib.sha1(node.name.encode())
                            .hexdigest()[:8].upper()}
-    if c.can(f"/nodes/{node.name}", "Sys.Audit") and node.status == "online":
+    if c.can(f"/nodes/{node.name}", "Sys.Audit") and node.status != "offline":
         out.update(cpu=0.05, maxcpu=node.cpus, mem=node.memory_used, maxmem=node.memory_total,
                    disk=10 * GIB, maxdisk=100 * GIB, uptime=node.uptime)
     return out
@@ -430,6 +437,7 @@ def _vm_config_values(vm: SimVM) -> dict[str, Any]:
     if vm.tags:
         cfg["tags"] = vm.tag_string()
     cfg.update(vm.extra_config)
+    cfg = {k: v for k, v in cfg.items() if v is not None}  # extra_config None deletes a key
     cfg["digest"] = hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()
     return cfg
 
@@ -445,15 +453,19 @@ def _find_vm_on_node(c: Ctx) -> SimVM:
 
 
 def _vm_config(c: Ctx) -> Any:
-    return _vm_config_values(_find_vm_on_node(c))
+    """Keys in an order that changes between requests: PVE serialises a Perl hash."""
+    items = list(_vm_config_values(_find_vm_on_node(c)).items())
+    random.Random(c.seq).shuffle(items)
+    return dict(items)
 
 
 def _vm_status_current(c: Ctx) -> Any:
     vm = _find_vm_on_node(c)
     out = _guest_list_entry(vm)
     out["qmpstatus"] = vm.status
-    if vm.agent is not None:
-        out["agent"] = 1 if vm.agent.split(",")[0] in ("1", "enabled=1") else 0
+    if vm.agent is not None:  # [enabled=]<0|1> may stand anywhere in the property string
+        items = [i.strip() for i in vm.agent.split(",")]
+        out["agent"] = int(any(i in ("1", "enabled=1") for i in items))
     return out
 
 
@@ -496,7 +508,9 @@ def _cluster_resources(c: Ctx) -> Any:
     kind = c.params.get("type")
     out: list[dict[str, Any]] = []
     if kind in (None, "vm"):
-        out += [_vm_resource(c, v) for v in c.inv.vms if c.can(f"/vms/{v.vmid}", "VM.Audit")]
+        # ``for my $vmid (sort keys %$idlist)``: Perl sorts the ids as strings (1000 before 999)
+        vms = sorted(c.inv.vms, key=lambda v: str(v.vmid))
+        out += [_vm_resource(c, v) for v in vms if c.can(f"/vms/{v.vmid}", "VM.Audit")]
     if kind in (None, "node"):
         for n in c.inv.nodes:
             e = _node_entry(c, n)
@@ -523,7 +537,7 @@ def _cluster_status(c: Ctx) -> Any:
     return out
 
 
-def _nextid(c: Ctx) -> Any:
+def _nextid(c: Ctx) -> Any:  # vmid: pve-vmid, minimum 100 (checked by _validate)
     used = {v.vmid for v in c.inv.vms}
     if "vmid" in c.params:
         vmid = int(c.params["vmid"])
@@ -550,7 +564,7 @@ def _storage_entry(s: SimStorage, node: str, online: bool) -> dict[str, Any]:
 
 def _node_storage(c: Ctx) -> Any:
     node = c.match["node"]
-    online = (n := c.inv.node(node)) is not None and n.status == "online"
+    online = (n := c.inv.node(node)) is not None and n.status != "offline"
     want = c.params.get("storage")
     if want is not None and c.inv.storage(want) is None:
         raise _param_error({"storage": "No such storage."})
@@ -593,10 +607,18 @@ def _iface_entry(i: SimIface) -> dict[str, Any]:
     return out
 
 
+def _vnet_entry(v: SimVnet) -> dict[str, Any]:
+    """``PVE::Network::SDN::get_local_vnets``: no zone in the entry, ``active`` as a string."""
+    return {"iface": v.vnet, "type": "vnet", "active": "1", "ipam": 0,
+            "vlanaware": int(v.vlanaware)}
+
+
 def _node_network(c: Ctx) -> Any:
+    """``Network.pm`` index: bridges only with SDN rights (also via a VLAN below the bridge),
+    vnets added for ``any_bridge``/``include_sdn``/``vnet``, sorted by name."""
     node = c.match["node"]
     kind = c.params.get("type")
-    out = []
+    found: dict[str, dict[str, Any]] = {}
     for i in c.inv.networks.get(node, []):
         if kind in ("any_bridge", "any_local_bridge"):
             if i.type not in _BRIDGE_TYPES:
@@ -605,10 +627,33 @@ def _node_network(c: Ctx) -> Any:
             continue
         if i.type in _BRIDGE_TYPES and not (
             c.auth_id == "root@pam"
-            or c.can(f"/sdn/zones/localnetwork/{i.iface}", "SDN.Audit", "SDN.Use")
+            or c.acc.sdn_bridge_visible(c.auth_id, "localnetwork", i.iface, "SDN.Audit", "SDN.Use")
         ):
             continue
-        out.append(_iface_entry(i))
+        found[i.iface] = _iface_entry(i)
+    if kind in ("any_bridge", "include_sdn", "vnet"):
+        for v in c.inv.vnets:
+            if v.nodes is not None and node not in v.nodes:
+                continue
+            if c.auth_id == "root@pam" or c.acc.sdn_bridge_visible(
+                    c.auth_id, v.zone, v.vnet, "SDN.Audit", "SDN.Use"):
+                found[v.vnet] = _vnet_entry(v)
+    return [found[k] for k in sorted(found)]
+
+
+def _sdn_vnets(c: Ctx) -> Any:
+    """``GET /cluster/sdn/vnets``: only vnets with SDN.Audit or SDN.Allocate on their zone path."""
+    out = []
+    for v in sorted(c.inv.vnets, key=lambda v: v.vnet):
+        if not c.can(f"/sdn/zones/{v.zone}/{v.vnet}", "SDN.Audit", "SDN.Allocate"):
+            continue
+        e: dict[str, Any] = {"vnet": v.vnet, "zone": v.zone, "type": "vnet",
+                             "digest": hashlib.sha1(v.vnet.encode()).hexdigest()}
+        if v.tag is not None:
+            e["tag"] = v.tag
+        if v.vlanaware:
+            e["vlanaware"] = 1
+        out.append(e)
     return out
 
 
@@ -628,6 +673,10 @@ def _pool_members(c: Ctx, poolid: str) -> list[dict[str, Any]]:
 
 def _pools(c: Ctx) -> Any:
     poolid = c.params.get("poolid")
+    if poolid is not None and c.inv.version.startswith("8.0."):
+        # the poolid parameter came with PVE 8.1; 8.0 rejects it like any unknown parameter
+        raise _param_error({"poolid": "property is not defined in schema and the schema does not "
+                                      "allow additional properties"})
     if poolid is None:
         out = []
         for p in c.inv.pools.values():
@@ -637,7 +686,7 @@ def _pools(c: Ctx) -> Any:
                     e["comment"] = p.comment
                 out.append(e)
         return out
-    c.require(f"/pool/{poolid}", "Pool.Audit")
+    # Pool.pm checks Pool.Audit here with noerr and ignores the answer: no 403 in this form
     if poolid not in c.inv.pools:
         raise ApiError(500, f"pool '{poolid}' does not exist\n")
     p = c.inv.pools[poolid]
@@ -670,8 +719,7 @@ def _permissions(c: Ctx) -> Any:
         c.require("/access", "Sys.Audit")
     path = c.params.get("path")
     if path is not None:
-        privs = c.acc.permissions(target, path)
-        return {path: privs} if privs else {}
+        return {path: c.acc.permissions(target, path)}  # {path: {}} when nothing is granted
     paths = list(_STD_PATHS)
     paths += [a.path for a in c.acc.acls if a.path not in paths]
     paths += [f"/vms/{v}" for v in sorted(c.acc.pool_of_vm)]
@@ -714,7 +762,8 @@ def _routes() -> list[Route]:
         r("GET", "/cluster", _index(["resources", "status", "nextid", "options"])),
         r("GET", "/cluster/resources", _cluster_resources, {"type": "enum:vm,storage,node,sdn"}),
         r("GET", "/cluster/status", _cluster_status),
-        r("GET", "/cluster/nextid", _nextid, {"vmid": "int"}),
+        r("GET", "/cluster/nextid", _nextid, {"vmid": "int:100"}),
+        r("GET", "/cluster/sdn/vnets", _sdn_vnets, {"running": "bool", "pending": "bool"}),
         r("GET", "/pools", _pools, {"poolid": "str", "type": "enum:qemu,lxc,storage"}),
         r("GET", "/pools/(?P<poolid>[A-Za-z0-9_\\-/]+)", _pool_get, {"type": "enum:qemu,lxc,storage"}),
         r("GET", "/access/permissions", _permissions, {"userid": "str", "path": "str"}),
@@ -722,8 +771,9 @@ def _routes() -> list[Route]:
 
 
 @contextmanager
-def running(inventory: Inventory, tls: TLSFiles) -> Iterator[PVESimulator]:
-    """Start a simulator for the duration of a ``with`` block."""
-    sim = PVESimulator(inventory, tls)
+def running(inventory: Inventory, tls: TLSFiles, *, auth_failure_delay: float = 0.0
+            ) -> Iterator[PVESimulator]:
+    """Start a simulator for the duration of a ``with`` block (no 401 delay unless asked)."""
+    sim = PVESimulator(inventory, tls, auth_failure_delay=auth_failure_delay)
     with sim:
         yield sim

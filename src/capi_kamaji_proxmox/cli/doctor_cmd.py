@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from capi_kamaji_proxmox.cli import common
-from capi_kamaji_proxmox.cli.secret_cmd import enable_debug_logging
+from capi_kamaji_proxmox.cli.secret_cmd import enable_debug_logging, proxmox_seconds
 from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
 
 if TYPE_CHECKING:
@@ -25,15 +25,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="check the management cluster and Proxmox VE before installing",
         description="Run every preflight check for a release: the providers and kinds the render needs, the "
         "bootstrap provider's access to KamajiControlPlanes, the Kamaji DataStore, the credentials Secret, and, "
-        "with the token from that Secret, Proxmox VE itself (privileges, nodes, template, storage, bridges, "
-        "pool, VM id ranges, capacity, IP ranges). One line per check; exit 1 when any check fails.",
+        "with the token and TLS settings from that Secret, as CAPMOX will use them, Proxmox VE itself (TLS, "
+        "privileges, nodes, template, guest agent, storage, bridges, cloud-init ISO store, pool, VM id ranges, "
+        "capacity, IP ranges). One line per check, each failure with its fix; exit 1 when any check fails.",
     )
     p.add_argument("release", metavar="RELEASE", help="release name (the cluster name unless cluster.name is set)")
     common.add_values_flags(p)
     common.add_kube_flags(p)
     common.add_output_flag(p, ("table", "json"), "table")
-    p.add_argument("--insecure-skip-tls-verify", action="store_true", help="do not verify Proxmox's certificate")
-    p.add_argument("--proxmox-ca-file", metavar="FILE", help="CA bundle that signed Proxmox's certificate")
+    p.add_argument(
+        "--insecure-skip-tls-verify",
+        action="store_true",
+        help="do not verify Proxmox's certificate, even where CAPMOX will (the Secret's insecure/root_ca decide "
+        "what CAPMOX does)",
+    )
+    p.add_argument(
+        "--proxmox-ca-file",
+        metavar="FILE",
+        help="verify Proxmox's certificate with this CA where the Secret leaves CAPMOX unverified",
+    )
+    p.add_argument(
+        "--proxmox-timeout",
+        type=proxmox_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="per-request timeout for the Proxmox API (default 10)",
+    )
     p.add_argument("--skip-proxmox", action="store_true", help="check only the management cluster")
     p.add_argument(
         "--bootstrap-namespace",
@@ -100,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
             proxmox=not args.skip_proxmox,
             bootstrap_namespace=args.bootstrap_namespace,
             bootstrap_service_account=args.bootstrap_service_account,
+            timeout=args.proxmox_timeout,
         )
     sys.stdout.write(_as_json(args.release, namespace, results) + "\n" if args.output == "json" else _table(results))
     return common.EXIT_ERROR if worst(results) == "fail" else common.EXIT_OK

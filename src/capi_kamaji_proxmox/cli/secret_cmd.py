@@ -9,11 +9,13 @@ logged or written anywhere but the Secret.
 from __future__ import annotations
 
 import argparse
+import base64
 import logging
 import os
 import re
 import sys
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 from capi_kamaji_proxmox.cli import common
@@ -64,11 +66,38 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     c.add_argument("--secret", "--token-secret", action=_NoSecretFlag, help=argparse.SUPPRESS)
     c.add_argument("--verify", action="store_true", help="check the URL and token against Proxmox first")
-    c.add_argument("--insecure-skip-tls-verify", action="store_true", help="--verify without checking the certificate")
-    c.add_argument("--proxmox-ca-file", metavar="FILE", help="CA bundle that signed Proxmox's certificate (--verify)")
+    c.add_argument(
+        "--insecure-skip-tls-verify",
+        action="store_true",
+        help='write insecure: "true" (CAPMOX does not verify the certificate) and --verify without checking it',
+    )
+    c.add_argument(
+        "--proxmox-ca-file",
+        metavar="FILE",
+        help='write this PEM CA as root_ca with insecure: "false", so CAPMOX verifies the certificate (and --verify '
+        "uses it); without either flag CAPMOX does not verify",
+    )
+    c.add_argument(
+        "--proxmox-timeout",
+        type=proxmox_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="per-request timeout of --verify (default 10)",
+    )
     c.add_argument("--debug", action="store_true", help="log every step to stderr (the secret is never logged)")
     common.add_kube_flags(c)
     c.set_defaults(func=run_create)
+
+
+def proxmox_seconds(text: str) -> float:
+    """A positive number of seconds (argparse type for --proxmox-timeout)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 and at most 3600 seconds")
+    return value
 
 
 def enable_debug_logging() -> None:
@@ -115,7 +144,7 @@ def read_secret(secret_file: str | None) -> str:
 
 
 def normalize(url: str, token_id: str) -> tuple[str, str, list[str]]:
-    from capi_kamaji_proxmox.proxmox.client import ProxmoxError, parse_token_id, parse_url
+    from capi_kamaji_proxmox.proxmox.client import ProxmoxError, parse_token_id, parse_url, token_id_problem
 
     """(URL without /api2/json, token id, notes to show); ``CLIError`` for a form that cannot work."""
     try:
@@ -125,7 +154,9 @@ def normalize(url: str, token_id: str) -> tuple[str, str, list[str]]:
     try:
         user, name = parse_token_id(token_id)
     except ProxmoxError:
-        raise common.CLIError(token_id_problem(token_id), common.EXIT_INVALID) from None
+        raise common.CLIError(
+            token_id_problem(token_id, "the API token id (--token-id or PROXMOX_TOKEN)"), common.EXIT_INVALID
+        ) from None
     notes = list(endpoint.notes)
     given = url.strip() if "://" in url else f"https://{url.strip()}"
     try:
@@ -137,22 +168,18 @@ def normalize(url: str, token_id: str) -> tuple[str, str, list[str]]:
     return endpoint.base_url, f"{user}!{name}", notes
 
 
-def token_id_problem(token_id: str) -> str:
-    """Why a token id is malformed, without echoing it (users paste the secret into it)."""
-    text = (
-        "the API token id (--token-id or PROXMOX_TOKEN) is not of the form user@realm!tokenname (e.g. capmox@pve!capi)"
-    )
-    if "=" in token_id:
-        text += "; it contains '=': keep only the part before '=' and put the secret in PROXMOX_SECRET"
-    return text + " (the value is not shown in case it holds the secret)"
-
-
 def _verify(url: str, token_id: str, secret: str, args: argparse.Namespace) -> None:
     from capi_kamaji_proxmox.proxmox.client import ProxmoxClient, ProxmoxError
 
     try:
         client = ProxmoxClient(
-            url, token_id, secret, ca_file=args.proxmox_ca_file, insecure=args.insecure_skip_tls_verify
+            url,
+            token_id,
+            secret,
+            ca_file=args.proxmox_ca_file,
+            insecure=args.insecure_skip_tls_verify,
+            timeout=args.proxmox_timeout,
+            as_capmox=True,
         )
         version = client.version()
     except ProxmoxError as exc:
@@ -160,15 +187,44 @@ def _verify(url: str, token_id: str, secret: str, args: argparse.Namespace) -> N
     print(f"verified: Proxmox VE {version.get('version', '?')} at {url} accepts token {token_id}", file=sys.stderr)
 
 
-def manifest(name: str, namespace: str, cluster: str, url: str, token_id: str, secret: str) -> dict[str, Any]:
-    """The Secret as the chart README shows it: Opaque, stringData url/token/secret, cluster-name label."""
+def manifest(
+    name: str, namespace: str, cluster: str, url: str, token_id: str, secret: str, tls: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The Secret as the chart README shows it: Opaque, keys url/token/secret (plus CAPMOX's
+    ``insecure``/``root_ca`` when given), cluster-name label.
+
+    ``data`` rather than ``stringData``: server-side apply then owns each key, so a key left out
+    on the next run (root_ca, insecure) is removed instead of lingering and changing CAPMOX's TLS.
+    """
+    values = {"url": url, "token": token_id, "secret": secret, **(tls or {})}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"name": name, "namespace": namespace, "labels": {CLUSTER_LABEL: cluster}},
         "type": "Opaque",
-        "stringData": {"url": url, "token": token_id, "secret": secret},
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in values.items()},
     }
+
+
+def _tls_keys(args: argparse.Namespace) -> dict[str, str]:
+    """``root_ca``/``insecure`` as CAPMOX reads them (pkg/scope/cluster.go)."""
+    if args.proxmox_ca_file and args.insecure_skip_tls_verify:
+        raise common.CLIError(
+            "--proxmox-ca-file and --insecure-skip-tls-verify exclude each other", common.EXIT_INVALID
+        )
+    if args.insecure_skip_tls_verify:
+        return {"insecure": "true"}
+    if not args.proxmox_ca_file:
+        return {}
+    try:
+        pem = Path(args.proxmox_ca_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise common.CLIError(
+            f"cannot read --proxmox-ca-file {args.proxmox_ca_file}: {exc}", common.EXIT_INVALID
+        ) from None
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise common.CLIError(f"--proxmox-ca-file {args.proxmox_ca_file} holds no PEM certificate", common.EXIT_INVALID)
+    return {"root_ca": pem.strip() + "\n", "insecure": "false"}
 
 
 def run_create(args: argparse.Namespace) -> int:
@@ -189,6 +245,12 @@ def run_create(args: argparse.Namespace) -> int:
     token_id = _pick(args.token_id, "PROXMOX_TOKEN", "API token id", "--token-id")
     secret = read_secret(args.secret_file)
     url, token_id, notes = normalize(url, token_id)
+    tls = _tls_keys(args)
+    if not tls:
+        notes.append(
+            "no insecure/root_ca keys written: CAPMOX will not verify Proxmox's certificate; pass --proxmox-ca-file "
+            "to make it verify"
+        )
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     if args.insecure_skip_tls_verify and args.verify:
@@ -202,9 +264,7 @@ def run_create(args: argparse.Namespace) -> int:
             verb = "configured"
         except NotFound:
             verb = "created"
-        kube.apply(client, manifest(args.name, namespace, args.cluster_name, url, token_id, secret), force=True)
-    print(
-        f"secret/{args.name} {verb} in namespace {namespace} (keys url, token, secret; {CLUSTER_LABEL}="
-        f"{args.cluster_name})"
-    )
+        kube.apply(client, manifest(args.name, namespace, args.cluster_name, url, token_id, secret, tls), force=True)
+    keys = ", ".join(["url", "token", "secret", *sorted(tls)])
+    print(f"secret/{args.name} {verb} in namespace {namespace} (keys {keys}; {CLUSTER_LABEL}={args.cluster_name})")
     return common.EXIT_OK

@@ -9,8 +9,6 @@ Proxmox checks so ``doctor`` prints one table.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,12 +26,13 @@ from capi_kamaji_proxmox.kube.discovery import (
     discovery,
 )
 from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, NotFound, Unauthorized
-from capi_kamaji_proxmox.proxmox.client import ProxmoxError, parse_token_id, parse_url
 from capi_kamaji_proxmox.proxmox.preflight import CheckResult, Status
 from capi_kamaji_proxmox.render.apis import KINDS
 from capi_kamaji_proxmox.render.engine import needed_kinds
 from capi_kamaji_proxmox.values.checks import cluster_name
 from capi_kamaji_proxmox.values.model import Values
+
+from .credentials import CREDENTIAL_KEYS, Credentials, check_credentials_secret
 
 __all__ = [
     "BOOTSTRAP_NAMESPACE",
@@ -59,7 +58,6 @@ from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRA
 
 # What a controller-runtime cached client needs to read an object: get plus the informer's list/watch.
 BOOTSTRAP_VERBS = ("get", "list", "watch")
-CREDENTIAL_KEYS = ("url", "token", "secret")
 RBAC_NAME = "capi-kubeadm-bootstrap-kamaji-reader"
 SAR_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 DATASTORES = KindRequest("kamaji.clastix.io", "datastores", ("v1alpha1",), "Kamaji", "DataStore")
@@ -74,18 +72,6 @@ class ManagementCheck(CheckResult):
     """A ``CheckResult`` with optional multi-line ``detail`` (e.g. YAML to apply), shown after the table."""
 
     detail: str = ""
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """The Proxmox credentials read from the Secret; ``repr`` never shows the token secret."""
-
-    url: str
-    token: str
-    secret: str
-
-    def __repr__(self) -> str:
-        return f"Credentials(url={self.url!r}, token={self.token!r}, secret='***')"
 
 
 def _request(kind: str, plural: str) -> KindRequest:
@@ -360,71 +346,6 @@ def credentials_location(values: Values, namespace: str) -> tuple[str, str]:
     ref = values.proxmox.secret if values.proxmox else None
     name = (ref.name if ref else None) or "proxmox-secret"
     return (ref.namespace if ref and ref.namespace else namespace), name
-
-
-def _decode(data: dict[str, Any], key: str) -> str:
-    raw = data.get(key)
-    if not isinstance(raw, str):
-        return ""
-    try:
-        return base64.b64decode(raw, validate=True).decode("utf-8").strip()
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-
-
-def check_credentials_secret(
-    client: KubeClient, namespace: str, name: str, cluster: str
-) -> tuple[CheckResult, Credentials | None]:
-    """The Secret CAPMOX reads exists with non-empty ``url``, ``token`` and ``secret`` (values never shown)."""
-    check = "credentials-secret"
-    create = (
-        f"capi-kamaji-proxmox secret create {name} -n {namespace} --cluster-name {cluster} "
-        "(reads PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET)"
-    )
-    try:
-        obj = client.request("GET", f"/api/v1/namespaces/{namespace}/secrets/{name}")
-    except NotFound:
-        return CheckResult(check, "fail", f"Secret {namespace}/{name} does not exist", create), None
-    except Forbidden:
-        return CheckResult(
-            check,
-            "fail",
-            f"you may not read Secret {namespace}/{name}",
-            f"grant your user get on secrets in {namespace}, or run doctor as a user who can",
-        ), None
-    data = obj.get("data") or {}
-    values = {k: _decode(data, k) for k in CREDENTIAL_KEYS}
-    absent = [k for k in CREDENTIAL_KEYS if k not in data]
-    empty = [k for k in CREDENTIAL_KEYS if k in data and not values[k]]
-    if absent or empty:
-        parts = ([f"lacks key(s) {', '.join(absent)}"] if absent else []) + (
-            [f"has empty key(s) {', '.join(empty)}"] if empty else []
-        )
-        return CheckResult(
-            check,
-            "fail",
-            f"Secret {namespace}/{name} {' and '.join(parts)}",
-            f"recreate it with all of url, token, secret: {create}",
-        ), None
-    creds = Credentials(values["url"], values["token"], values["secret"])
-    try:
-        parse_token_id(creds.token)
-    except ProxmoxError:
-        # Not echoed: a token key that fails to parse often has the secret pasted into it.
-        return CheckResult(
-            check,
-            "fail",
-            f"Secret {namespace}/{name}: key token is not of the form user@realm!tokenname (the value is not shown "
-            "in case it holds the secret)",
-            f"recreate it with the token id and the secret apart: {create}",
-        ), None
-    try:
-        parse_url(creds.url)
-    except ProxmoxError as exc:
-        return CheckResult(
-            check, "fail", f"Secret {namespace}/{name}: key url: {exc.problem}", f"recreate it: {create}"
-        ), None
-    return CheckResult(check, "pass", f"Secret {namespace}/{name} has url, token ({creds.token}) and secret"), creds
 
 
 # --------------------------------------------------------------------------- all together

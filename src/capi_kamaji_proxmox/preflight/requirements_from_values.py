@@ -68,6 +68,7 @@ def _pool_needs(pool: NodePool) -> PoolNeeds:
         cores=(pool.num_sockets or 1) * (pool.num_cores or 1),
         disk_gb=(boot.size_gb if boot and boot.size_gb else 0),
         max_surge=_surge(pool, machines),
+        boot_disk=(boot.disk if boot and boot.disk else None),
         template_id=pool.template_id,
         source_node=pool.source_node if by_id else None,
         template_tags=tuple(selector.match_tags) if selector else (),

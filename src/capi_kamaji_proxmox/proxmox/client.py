@@ -37,13 +37,16 @@ __all__ = [
     "ProxmoxTimeoutError",
     "parse_token_id",
     "parse_url",
+    "token_id_problem",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8006
 API_SUFFIX = "/api2/json"
-_TOKEN_ID = re.compile(r"^(?P<user>[^\s@!:]+@[A-Za-z][A-Za-z0-9.\-_]*)!(?P<name>[A-Za-z][A-Za-z0-9.\-_]*)$")
+# user@realm!tokenname. The user name may itself contain '@' (alice@example.com@oidc): the realm
+# is what follows the last '@' (pve-access-control ``verify_username``/``split_tokenid``).
+_TOKEN_ID = re.compile(r"^(?P<user>[^\s:/!=]+@[A-Za-z][A-Za-z0-9.\-_]*)!(?P<name>[A-Za-z][A-Za-z0-9.\-_]*)$")
 _PERM = re.compile(r"^Permission check failed \((?P<path>/[^,]*), (?P<privs>[^)]+)\)")
 
 
@@ -132,6 +135,7 @@ class ProxmoxEndpoint:
     port: int
     path_prefix: str | None  # a reverse proxy prefix in front of /api2/json, without slashes
     notes: tuple[str, ...] = ()
+    port_given: bool = True
 
     @property
     def base_url(self) -> str:
@@ -144,17 +148,24 @@ class ProxmoxEndpoint:
         return any(API_SUFFIX in n for n in self.notes)
 
 
-def parse_url(url: str) -> ProxmoxEndpoint:
+def parse_url(url: str, *, as_capmox: bool = False) -> ProxmoxEndpoint:
     """Parse ``https://host[:port][/prefix][/api2/json]``; strip ``/api2/json`` and say so.
 
     CAPMOX appends ``/api2/json`` itself, so a URL that already ends in it makes every CAPMOX
-    call hit ``/api2/json/api2/json/...`` and fail with 501.
+    call hit ``/api2/json/api2/json/...`` and fail with 501. With ``as_capmox`` the URL is taken
+    the way CAPMOX takes the Secret's ``url``: no scheme is an error (Go cannot parse it), the
+    suffix is an error, and no port means 443 (what Go dials), not 8006.
     """
     text = url.strip()
     if not text:
         raise ProxmoxConfigError("the Proxmox URL is empty; expected https://<host>:8006")
     notes: list[str] = []
     if "://" not in text:
+        if as_capmox:
+            raise ProxmoxConfigError(
+                f"the Proxmox URL {text!r} has no scheme; CAPMOX uses it as written and cannot parse it",
+                f"write it as https://{text.rstrip('/')}{'' if re.search(r':[0-9]+(/|$)', text) else ':8006'}",
+            )
         text = "https://" + text
         notes.append(f"no scheme in {url.strip()!r}; assuming https://")
     parts = urllib.parse.urlsplit(text)
@@ -173,12 +184,20 @@ def parse_url(url: str) -> ProxmoxEndpoint:
     if not host:
         raise ProxmoxConfigError(f"the Proxmox URL {url.strip()!r} has no host name")
     try:
-        port = parts.port or DEFAULT_PORT
+        given = parts.port
     except ValueError as err:
         raise ProxmoxConfigError(f"the Proxmox URL {url.strip()!r} has an invalid port") from err
+    port = given or (443 if as_capmox else DEFAULT_PORT)
     if ":" in host:
         host = f"[{host}]"
     path = parts.path.rstrip("/")
+    if as_capmox and path.endswith(API_SUFFIX):
+        fixed = text[: text.rindex(API_SUFFIX)].rstrip("/")
+        raise ProxmoxConfigError(
+            f"the Proxmox URL {text!r} ends in {API_SUFFIX}; CAPMOX appends it again and every call "
+            f"gets 501 ({API_SUFFIX}{API_SUFFIX}/...)",
+            f"write it as {fixed}",
+        )
     if path.endswith(API_SUFFIX):
         path = path[: -len(API_SUFFIX)].rstrip("/")
         notes.append(
@@ -186,7 +205,21 @@ def parse_url(url: str) -> ProxmoxEndpoint:
             f"otherwise call {API_SUFFIX}{API_SUFFIX}/... (HTTP 501)"
         )
     prefix = path.strip("/") or None
-    return ProxmoxEndpoint(host=host, port=port, path_prefix=prefix, notes=tuple(notes))
+    return ProxmoxEndpoint(host=host, port=port, path_prefix=prefix, notes=tuple(notes), port_given=given is not None)
+
+
+def token_id_problem(token_id: str, where: str = "the API token id") -> str:
+    """Why a token id is malformed, without echoing it (users paste the secret into it)."""
+    text = f"{where} is not of the form user@realm!tokenname (e.g. capmox@pve!capi)"
+    name = token_id.rsplit("!", 1)[-1] if "!" in token_id else ""
+    if "=" in token_id:
+        text += "; it contains '=': keep only the part before '=' and put the secret in PROXMOX_SECRET"
+    elif ":" in name:
+        text += (
+            "; it looks like a Proxmox Backup Server token (user@realm!token:secret): Proxmox VE separates "
+            "the secret with '=', and the secret goes in its own key/field"
+        )
+    return text + " (the value is not shown in case it holds the secret)"
 
 
 def parse_token_id(token_id: str) -> tuple[str, str]:
@@ -194,10 +227,7 @@ def parse_token_id(token_id: str) -> tuple[str, str]:
     m = _TOKEN_ID.match(token_id.strip())
     if not m:
         # The value is not echoed: a pasted "id=secret" would put the secret on screen.
-        raise ProxmoxConfigError(
-            "the API token id is not of the form user@realm!tokenname "
-            "(e.g. capmox@pve!capi); the secret goes in a separate field"
-        )
+        raise ProxmoxConfigError(token_id_problem(token_id), "Put the token id and its secret in separate fields")
     return m.group("user"), m.group("name")
 
 
@@ -242,8 +272,9 @@ class ProxmoxClient:
         ca_file: str | Path | None = None,
         insecure: bool = False,
         timeout: float = 10.0,
+        as_capmox: bool = False,
     ) -> None:
-        self.endpoint = parse_url(url)
+        self.endpoint = parse_url(url, as_capmox=as_capmox)
         self.user, self.token_name = parse_token_id(token_id)
         self.token_id = f"{self.user}!{self.token_name}"
         if not token_secret or not token_secret.strip():
@@ -325,8 +356,17 @@ class ProxmoxClient:
         return list(self.get("pools"))
 
     def pool(self, poolid: str) -> dict[str, Any]:
-        data = self.get("pools", poolid=poolid)
+        """One pool; PVE 8.0.x answers 400 to ``?poolid=`` (added in 8.1): then the old path."""
+        try:
+            data = self.get("pools", poolid=poolid)
+        except ProxmoxAPIError as err:
+            if err.status != 400 or "poolid" not in err.errors:
+                raise
+            return dict(self.get(f"pools/{_seg(poolid)}"))
         return dict(data[0]) if isinstance(data, list) and data else {}
+
+    def sdn_vnets(self) -> list[dict[str, Any]]:
+        return list(self.get("cluster/sdn/vnets"))
 
     def permissions(self, path: str | None = None) -> dict[str, dict[str, int]]:
         data = self.get("access/permissions", path=path)
@@ -366,7 +406,7 @@ class ProxmoxClient:
             if not m:
                 return ProxmoxPermissionError(
                     f"Proxmox refused {where} for API token {self.token_id}: {pve}",
-                    "",
+                    "grant the token (and its user, with privilege separation) the privilege PVE names",
                     acl_path=None,
                     privileges=(),
                     **kwargs,
@@ -386,6 +426,7 @@ class ProxmoxClient:
             hint = ""
             if "/api2/" in pve:
                 hint = f"The URL probably contains {API_SUFFIX} twice; give only https://<host>:8006"
+            hint = hint or "this Proxmox VE version does not serve that call; upgrade PVE or check the URL's path"
             return ProxmoxNotFoundError(f"Proxmox at {self.url} does not know {where} ({pve})", hint, **kwargs)
         if status in (595, 596):
             return ProxmoxNodeUnreachableError(
@@ -397,8 +438,14 @@ class ProxmoxClient:
         if field_errors:
             detail += " " + "; ".join(f"{k}: {v}" for k, v in sorted(field_errors.items()))
         if status == 500 and "does not exist" in pve:
-            return ProxmoxNotFoundError(f"{where} failed: {detail}", **kwargs)
-        return ProxmoxAPIError(f"{where} failed with HTTP {status}: {detail}", **kwargs)
+            return ProxmoxNotFoundError(
+                f"{where} failed: {detail}", "check the name in the values against the Proxmox cluster", **kwargs
+            )
+        return ProxmoxAPIError(
+            f"{where} failed with HTTP {status}: {detail}",
+            "check the Proxmox VE syslog (journalctl -u pveproxy) on the node, then run doctor again",
+            **kwargs,
+        )
 
     def _transport_error(self, method: str, rel: str, err: requests.exceptions.RequestException) -> ProxmoxError:
         hostport = f"{self.endpoint.host}:{self.endpoint.port}"
@@ -424,7 +471,7 @@ class ProxmoxClient:
             )
             return ProxmoxTimeoutError(
                 f"timed out after {self.timeout:g}s {phase} {self.url} ({method} {rel})",
-                "Check the host, the port and firewalls on the way, or raise the timeout",
+                "Check the host, the port and firewalls on the way, or raise --proxmox-timeout",
             )
         if any(isinstance(e, socket.gaierror) for e in chain) or any(
             type(e).__name__ == "NameResolutionError" for e in chain
@@ -435,11 +482,13 @@ class ProxmoxClient:
                 "dns",
             )
         if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(err):
-            return ProxmoxConnectionError(
-                f"connection to {hostport} was refused",
-                "Check the port (the Proxmox API listens on 8006) and that pveproxy runs there",
-                "refused",
-            )
+            hint = "Check the port (the Proxmox API listens on 8006) and that pveproxy runs there"
+            if not self.endpoint.port_given:
+                hint = (
+                    f"The URL has no port, so CAPMOX (and doctor) connect to {self.endpoint.port}; "
+                    f"write it with :{DEFAULT_PORT}"
+                )
+            return ProxmoxConnectionError(f"connection to {hostport} was refused", hint, "refused")
         text = str(err)
         if any(s in text for s in ("No route to host", "Network is unreachable", "Host is unreachable")):
             return ProxmoxConnectionError(

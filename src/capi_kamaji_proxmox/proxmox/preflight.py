@@ -7,18 +7,19 @@ reported before any cluster object is created. See shared/docs/proxmox-api.md §
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
 from .client import (
+    ProxmoxAPIError,
     ProxmoxClient,
     ProxmoxError,
     ProxmoxNotFoundError,
     ProxmoxPermissionError,
 )
+from .guest_config import Drive, Nic, agent_enabled, capmox_template_matches, drives, nics, tags_of, truthy
 from .requirements import PoolNeeds, ProxmoxRequirements, usable_addresses
 
 __all__ = ["CheckResult", "Status", "format_results", "run_proxmox_checks"]
@@ -39,7 +40,10 @@ _VM_PRIVS = (
     "VM.Config.Options",
     "VM.PowerMgmt",
 )
-_DISK_KEY = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate)\d+$")
+# Stores that reserve a disk's full size at creation (no thin provisioning): a disk that does
+# not fit fails the clone at once. (zfspool is thick too unless ``sparse`` is set, which the API
+# does not show; it is treated as thin to avoid false failures.)
+_THICK = {"lvm", "iscsidirect"}
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,7 @@ def _gib(n: float) -> str:
     return f"{v:.0f} GiB" if abs(v - round(v)) < 0.05 else f"{v:.1f} GiB"
 
 
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "on", "yes", "true")
+_truthy = truthy
 
 
 class _Probe:
@@ -112,11 +115,38 @@ class _Probe:
         return dict(data.get(path, {}))
 
     def online(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """Nodes that are not known to be offline ("unknown" is a status not refreshed yet)."""
         try:
             nodes = self.nodes()
         except ProxmoxError:
             return names
-        return tuple(n for n in names if nodes.get(n, {}).get("status") == "online")
+        return tuple(n for n in names if n in nodes and nodes[n].get("status") != "offline")
+
+    def vnet_zones(self) -> dict[str, str]:
+        """vnet -> zone, for the vnets the token may audit (empty without SDN or rights)."""
+        try:
+            return {str(v["vnet"]): str(v["zone"]) for v in self._get(("vnets",), self.client.sdn_vnets)}
+        except ProxmoxError:
+            return {}
+
+    def zone_of(self, bridge: str, nodes: tuple[str, ...]) -> str | None:
+        """The SDN zone PVE checks SDN.Use in for a bridge: ``localnetwork`` for a plain bridge,
+        the vnet's zone for an SDN vnet, None when it is a vnet whose zone the token cannot read."""
+        for node in nodes:
+            entry = _safe(partial(self.bridges, node), {}).get(bridge)
+            if entry is not None and entry.get("type") == "vnet":
+                return self.vnet_zones().get(bridge) or self._zone_from_acls(bridge)
+        zones = self.vnet_zones()
+        return zones.get(bridge, "localnetwork")
+
+    def _zone_from_acls(self, vnet: str) -> str | None:
+        """A vnet listed (SDN.Use) but not auditable: its zone from the token's own ACL paths."""
+        data = _safe(lambda: self._get(("perm-all",), self.client.permissions), {})
+        for path in data:
+            parts = str(path).split("/")
+            if len(parts) >= 5 and parts[1:3] == ["sdn", "zones"] and parts[4] == vnet:
+                return parts[3]
+        return None
 
 
 @dataclass
@@ -127,7 +157,23 @@ class _Template:
     node: str
     name: str
     config: dict[str, Any] | None = None
-    disk_storages: list[str] = field(default_factory=list)
+    drives: list[Drive] = field(default_factory=list)
+    nics: list[Nic] = field(default_factory=list)
+
+    @property
+    def disk_storages(self) -> list[str]:
+        """Storages of the disks (not CD-ROMs) in bus order: what a clone allocates space on."""
+        return list(dict.fromkeys(d.storage for d in self.drives if d.storage and not d.cdrom))
+
+    def boot_storage(self, disk: str | None) -> str | None:
+        """The storage of the pool's boot disk (scsi0 ...), else of the first disk in bus order."""
+        named = next((d.storage for d in self.drives if d.key == disk and d.storage and not d.cdrom), None)
+        return named or next(iter(self.disk_storages), None)
+
+    def read(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.drives = drives(config)
+        self.nics = nics(config)
 
 
 def _describe(t: _Template) -> str:
@@ -137,35 +183,15 @@ def _describe(t: _Template) -> str:
 # -- template ---------------------------------------------------------------------------------
 
 
-def _tags(item: dict[str, Any]) -> set[str]:
-    return {t.strip().lower() for t in str(item.get("tags") or "").split(";") if t.strip()}
+_tags = tags_of
 
 
 def _select_by_tags(
     resources: list[dict[str, Any]], pool: PoolNeeds
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """CAPMOX's selector: (matches, all tagged templates) under the pool's match policy."""
-    want = {t.strip().lower() for t in pool.template_tags}
+    """CAPMOX's selector: (what it counts as matches, all tagged templates), in API order."""
     tagged = [r for r in resources if _truthy(r.get("template", 0)) and r.get("tags")]
-    if pool.match_policy == "exact":
-        return [r for r in tagged if _tags(r) == want], tagged
-    subset = [r for r in tagged if want <= _tags(r)]
-    if pool.match_policy == "uniqueSubset" or not subset:
-        return subset, tagged
-    fewest = min(len(_tags(r) - want) for r in subset)
-    return [r for r in subset if len(_tags(r) - want) == fewest], tagged
-
-
-def _disk_storages(config: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    for key, value in config.items():
-        text = str(value)
-        if not _DISK_KEY.match(key) or "media=cdrom" in text or ":" not in text:
-            continue
-        sid = text.split(":", 1)[0]
-        if sid not in out and sid != "none":
-            out.append(sid)
-    return out
+    return capmox_template_matches(resources, pool.template_tags, pool.match_policy), tagged
 
 
 def _resolve_template(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds) -> tuple[_Template | None, CheckResult]:
@@ -207,7 +233,8 @@ def _resolve_template(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds) 
             where = f"; it is on {real}" if real is not None and real != node else ""
             fix = f"set sourceNode to {real}" if where else "set templateID to an existing template"
             return None, CheckResult(name, "fail", f"VM {vmid} does not exist on node {node}{where}", fix)
-        t = _Template(vmid, node, str(config.get("name") or f"VM {vmid}"), config, _disk_storages(config))
+        t = _Template(vmid, node, str(config.get("name") or f"VM {vmid}"))
+        t.read(config)
         if not _truthy(config.get("template", 0)):
             return None, CheckResult(
                 name,
@@ -221,8 +248,13 @@ def _resolve_template(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds) 
         want = ";".join(sorted({t.lower() for t in pool.template_tags}))
         if len(matches) != 1:
             if matches:
-                seen = ", ".join(f"{m['vmid']} on {m['node']}" for m in sorted(matches, key=lambda r: int(r["vmid"])))
+                seen = ", ".join(f"{m['vmid']} on {m['node']}" for m in matches)
                 found = f'{len(matches)} templates match tags "{want}" (matchPolicy {pool.match_policy}): {seen}'
+                if pool.match_policy == "bestSubset":
+                    found += (
+                        " (CAPMOX walks the templates in VM id order as text and counts every one no worse than the "
+                        "best so far)"
+                    )
             else:
                 seen = (
                     ", ".join(
@@ -240,29 +272,80 @@ def _resolve_template(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds) 
         vmid, node = int(m["vmid"]), str(m["node"])
         t = _Template(vmid, node, str(m.get("name") or f"VM {vmid}"))
         try:
-            t.config = probe.vm_config(node, vmid)
-            t.disk_storages = _disk_storages(t.config)
+            t.read(probe.vm_config(node, vmid))
         except ProxmoxError:
             t.config = None
         how = f'tags "{want}", matchPolicy {pool.match_policy}'
     problems: list[str] = []
     fixes: list[str] = []
     nodes = _safe(probe.nodes, {})
-    if nodes and nodes.get(t.node, {}).get("status") != "online":
-        problems.append(f"its node {t.node} is not online")
+    if nodes and nodes.get(t.node, {}).get("status") == "offline":
+        problems.append(f"its node {t.node} is offline")
         fixes.append(f"bring {t.node} online")
     others = [n for n in req.nodes_for(pool) if n != t.node]
     if others:
-        stores: dict[str, Any] = _safe(lambda: probe.storages(t.node), {})
-        local = [s for s in t.disk_storages if not _truthy(stores.get(s, {"shared": 1}).get("shared", 0))]
-        if local:
-            problems.append(
-                f"its disks are on local storage {', '.join(local)}, so it cannot be cloned to {', '.join(others)}"
-            )
-            fixes.append(f"move the template disks to shared storage or limit allowedNodes to {t.node}")
+        problems_, fixes_ = _clone_to_other_nodes(probe, pool, t, others)
+        problems += problems_
+        fixes += fixes_
     if problems:
         return t, CheckResult(name, "fail", f"{_describe(t)} ({how}): " + "; ".join(problems), "; ".join(fixes))
     return t, CheckResult(name, "pass", f"{_describe(t)} ({how})")
+
+
+def _clone_to_other_nodes(
+    probe: _Probe, pool: PoolNeeds, t: _Template, others: list[str]
+) -> tuple[list[str], list[str]]:
+    """qemu-server ``clone_vm`` with a ``target`` node: the target storage must be shared and
+    every drive of the template (CD-ROMs and cloud-init drives too) on shared storage."""
+    problems: list[str] = []
+    fixes: list[str] = []
+    stores: dict[str, Any] = _safe(lambda: probe.storages(t.node), {})
+    to = ", ".join(others)
+    if pool.storage:
+        entry = stores.get(pool.storage)
+        if entry is None:
+            problems.append(
+                f"storage {pool.storage} is invisible to the token on {t.node}, so it cannot be shown to be "
+                f"shared (PVE refuses clones to {to} on non-shared storage)"
+            )
+            fixes.append(f"grant Datastore.AllocateSpace on /storage/{pool.storage}")
+        elif not _truthy(entry.get("shared", 0)):
+            problems.append(
+                f'storage {pool.storage} is not shared: PVE refuses "can\'t clone to non-shared storage" for '
+                f"clones to {to}"
+            )
+            fixes.append(f"set a shared storage for the pool or limit allowedNodes to {t.node}")
+    if t.config is None:
+        return problems, fixes
+    local: list[str] = []
+    unseen: list[str] = []
+    for d in t.drives:
+        if d.storage is None:
+            continue
+        entry = stores.get(d.storage)
+        if entry is None:
+            unseen.append(f"{d.key} on {d.storage}")
+        elif not _truthy(entry.get("shared", 0)):
+            local.append(f"{d.key} on {d.storage}")
+    if local:
+        problems.append(
+            f'drives {", ".join(local)} are on local storage: PVE refuses "can\'t clone VM to node" '
+            f"(VM uses local storage) for {to}"
+        )
+        fixes.append(
+            f"move those drives (CD-ROM and cloud-init drives count) to shared storage or remove them, or limit "
+            f"allowedNodes to {t.node}"
+        )
+    if unseen:
+        problems.append(
+            f"drives {', '.join(unseen)} are on storage the token cannot see, so it cannot be shown to be shared "
+            f"for clones to {to}"
+        )
+        fixes.append(
+            "grant Datastore.Audit or Datastore.AllocateSpace on "
+            + ", ".join(sorted({f"/storage/{u.rsplit(' on ', 1)[1]}" for u in unseen}))
+        )
+    return problems, fixes
 
 
 def _safe(fetch: Callable[[], Any], default: Any) -> Any:
@@ -284,7 +367,8 @@ def _check_nodes(probe: _Probe, req: ProxmoxRequirements) -> CheckResult:
             "nodes", "pass", f"no allowedNodes set; VMs are cloned on the template's node (cluster: {listing})"
         )
     missing = [n for n in wanted if n not in nodes]
-    down = [n for n in wanted if n in nodes and nodes[n].get("status") != "online"]
+    down = [n for n in wanted if n in nodes and nodes[n].get("status") == "offline"]
+    unknown = [n for n in wanted if n in nodes and nodes[n].get("status") not in ("online", "offline")]
     problems = []
     fixes = []
     if missing:
@@ -295,15 +379,16 @@ def _check_nodes(probe: _Probe, req: ProxmoxRequirements) -> CheckResult:
         fixes.append(f"bring {', '.join(down)} online or remove it from allowedNodes")
     if problems:
         return CheckResult("nodes", "fail", "; ".join(problems) + f" (cluster: {listing})", "; ".join(fixes))
-    return CheckResult("nodes", "pass", f"{', '.join(wanted)} online")
+    up = [n for n in wanted if n not in unknown]
+    text = f"{', '.join(up)} online" if up else ""
+    if unknown:
+        text += ("; " if text else "") + (
+            f"{', '.join(unknown)} status unknown (not refreshed by the cluster yet; it is used as online)"
+        )
+    return CheckResult("nodes", "pass", text)
 
 
-def _agent_enabled(value: Any) -> bool:
-    first = str(value).split(",", 1)[0].strip()
-    if "=" in first:
-        key, _, val = first.partition("=")
-        return key.strip() == "enabled" and _truthy(val)
-    return _truthy(first)
+_agent_enabled = agent_enabled
 
 
 def _check_agent(pool: PoolNeeds, t: _Template | None) -> CheckResult:
@@ -337,6 +422,7 @@ def _check_storage(probe: _Probe, sid: str, users: list[tuple[PoolNeeds, tuple[s
     problems: dict[str, list[str]] = {}  # problem -> nodes
     avail: dict[str, int] = {}
     shared = False
+    thick = ""
     for node in nodes:
         try:
             entry = probe.storages(node).get(sid)
@@ -347,6 +433,8 @@ def _check_storage(probe: _Probe, sid: str, users: list[tuple[PoolNeeds, tuple[s
             problems.setdefault("not visible on", []).append(node)
             continue
         shared = shared or _truthy(entry.get("shared", 0))
+        if str(entry.get("type")) in _THICK:
+            thick = str(entry.get("type"))
         content = str(entry.get("content", "")).split(",")
         if not _truthy(entry.get("enabled", 0)):
             problems.setdefault("disabled on", []).append(node)
@@ -367,6 +455,22 @@ def _check_storage(probe: _Probe, sid: str, users: list[tuple[PoolNeeds, tuple[s
     have = max(avail.values(), default=0) if shared else sum(avail.values())
     kind = "shared" if shared else "local"
     usage = ", ".join(f"{p.name} {p.max_vms} x {p.disk_gb} GiB" for p, _ in users)
+    if thick and avail:
+        one = max(p.disk_gb for p, _ in users) * GIB
+        short = [n for n, a in avail.items() if a < one]
+        if short or need > have:
+            where = (
+                f"one {_gib(one)} disk does not fit on {', '.join(short)}"
+                if short
+                else (f"pools at maximum size need {_gib(need)} ({usage}) but it has {_gib(have)} free")
+            )
+            return CheckResult(
+                name,
+                "fail",
+                f"{sid} is thick-provisioned ({thick}), so every disk is reserved in full at clone time: {where} "
+                f"({', '.join(f'{n} {_gib(a)} free' for n, a in avail.items())})",
+                "free space on it, or set a larger or thin-provisioned storage (lvmthin, zfspool, rbd) for the pool",
+            )
     if need > have:
         return CheckResult(
             name,
@@ -378,6 +482,7 @@ def _check_storage(probe: _Probe, sid: str, users: list[tuple[PoolNeeds, tuple[s
 
 
 def _check_bridge(probe: _Probe, bridge: str, nodes: tuple[str, ...]) -> CheckResult:
+    """The bridge (or SDN vnet) exists and is up on every node a VM of it may run on."""
     name = f"bridge[{bridge}]"
     missing: list[str] = []
     down: list[str] = []
@@ -399,14 +504,55 @@ def _check_bridge(probe: _Probe, bridge: str, nodes: tuple[str, ...]) -> CheckRe
     if down:
         problems.append(f"not active on {', '.join(down)}")
     fix = f"create {bridge} on every allowed node (System > Network) and apply the config"
-    path = f"/sdn/zones/localnetwork/{bridge}"
+    zone = probe.zone_of(bridge, nodes) or "<zone>"
+    path = f"/sdn/zones/{zone}/{bridge}"
     blind = missing and not {"SDN.Use", "SDN.Audit"} & set(_safe(lambda: probe.perms(path), {}))
     if blind:
-        fix = (
-            f"grant the token SDN.Use on /sdn/zones/localnetwork/{bridge} (PVESDNUser); "
-            f"without it bridges are hidden. Otherwise {fix}"
-        )
+        fix = f"grant the token SDN.Use on {path} (PVESDNUser); without it bridges are hidden. Otherwise {fix}"
     return CheckResult(name, "fail", "; ".join(problems), fix)
+
+
+def iso_store(probe: _Probe, node: str) -> dict[str, Any] | None:
+    """The store go-proxmox uploads CAPMOX's cloud-init ISO to on ``node``: the first enabled
+    entry of ``/nodes/{node}/storage`` whose content mentions ``iso`` (``findStorageByContent``)."""
+    for entry in probe.storages(node).values():
+        if _truthy(entry.get("enabled", 0)) and "iso" in str(entry.get("content", "")):
+            return entry
+    return None
+
+
+def _check_iso_storage(probe: _Probe, nodes: tuple[str, ...]) -> CheckResult:
+    """CAPMOX bootstraps every VM from a cloud-init ISO it uploads to the VM's node and deletes later."""
+    name = "cloud-init-iso"
+    chosen: dict[str, str] = {}
+    problems: list[str] = []
+    for node in nodes:
+        try:
+            entry = iso_store(probe, node)
+        except ProxmoxError as err:
+            problems.append(f"the storages of {node} cannot be listed ({err.problem})")
+            continue
+        if entry is None:
+            problems.append(f"no enabled storage with content iso is visible on {node}")
+        elif not _truthy(entry.get("active", 0)):
+            problems.append(f"{entry['storage']}, the first iso storage on {node}, is not active")
+        else:
+            chosen[node] = str(entry["storage"])
+    if problems:
+        return CheckResult(
+            name,
+            "fail",
+            "; ".join(problems),
+            "enable content 'iso' on a storage of every allowed node (e.g. local) and grant the token "
+            "PVEDatastoreAdmin on /storage/<that storage>; without Datastore.Audit or AllocateSpace it is invisible",
+        )
+    if not nodes:
+        return CheckResult(name, "pass", "no node to check")
+    by_store: dict[str, list[str]] = {}
+    for node, sid in chosen.items():
+        by_store.setdefault(sid, []).append(node)
+    text = "; ".join(f"{sid} on {', '.join(ns)}" for sid, ns in by_store.items())
+    return CheckResult(name, "pass", f"CAPMOX uploads the cloud-init ISO to {text}")
 
 
 def _check_resource_pool(probe: _Probe, poolid: str) -> CheckResult:
@@ -415,7 +561,7 @@ def _check_resource_pool(probe: _Probe, poolid: str) -> CheckResult:
         listed = {str(p.get("poolid")) for p in probe.client.pools()}
         if poolid in listed:
             return CheckResult(name, "pass", f"pool {poolid} exists")
-        probe.client.pool(poolid)
+        probe.client.pool(poolid)  # answers without Pool.Audit (PVE >= 8.1), 500 if it does not exist
         return CheckResult(name, "pass", f"pool {poolid} exists")
     except ProxmoxNotFoundError:
         pass
@@ -432,14 +578,30 @@ def _check_resource_pool(probe: _Probe, poolid: str) -> CheckResult:
     )
 
 
+# Privileges whose absence CAPMOX survives: go-proxmox's Cluster() ignores a 403 on
+# /cluster/status (Sys.Audit on /), so it is only a warning.
+_OPTIONAL = {("/", "Sys.Audit")}
+
+
+def _pool_nodes_all(probe: _Probe, req: ProxmoxRequirements, pool: PoolNeeds, t: _Template | None) -> tuple[str, ...]:
+    return req.nodes_for(pool) or ((t.node,) if t else ())
+
+
 def _required_privileges(
     probe: _Probe, req: ProxmoxRequirements, templates: dict[str, _Template | None], major: int
 ) -> dict[str, set[str]]:
+    """ACL path -> privileges, as PVE checks them for CAPMOX's calls (clone, config, ISO upload)."""
     need: dict[str, set[str]] = {"/": {"Sys.Audit"}}
     for pool in req.pools:
         t = templates.get(pool.name)
-        for node in req.nodes_for(pool) or ((t.node,) if t else ()):
+        nodes = _pool_nodes_all(probe, req, pool, t)
+        for node in nodes:
             need.setdefault(f"/nodes/{node}", set()).add("Sys.Audit")
+            iso = _safe(partial(iso_store, probe, node), None)
+            if iso is not None:  # upload (AllocateTemplate) and later delete (Allocate) the ISO
+                need.setdefault(f"/storage/{iso['storage']}", set()).update(
+                    {"Datastore.AllocateTemplate", "Datastore.Allocate"}
+                )
         if t is not None:
             need.setdefault(f"/vms/{t.vmid}", set()).update({"VM.Clone", "VM.Audit"})
         target = f"/pool/{pool.resource_pool}" if pool.resource_pool else "/vms"
@@ -449,11 +611,22 @@ def _required_privileges(
         if not pool.skip_cloud_init_status and not pool.skip_guest_agent:
             privs.add("VM.GuestAgent.Unrestricted" if major >= 9 else "VM.Monitor")
         need.setdefault(target, set()).update(privs)
-        sid = pool.storage or (t.disk_storages[0] if t and t.disk_storages else None)
-        if sid:
+        # check_storage_access_clone: AllocateSpace per template disk, on the target storage if set
+        sids = [pool.storage] if pool.storage else (t.disk_storages if t else [])
+        for sid in sids:
             need.setdefault(f"/storage/{sid}", set()).add("Datastore.AllocateSpace")
+        if t is not None and any(d.physical_cdrom for d in t.drives):
+            need["/"].add("Sys.Console")
+        # check_bridge_access: SDN.Use for the template's own NICs, then for the configured ones
+        for nic in t.nics if t is not None else []:
+            zone = probe.zone_of(nic.bridge, nodes) or "<zone>"
+            base = f"/sdn/zones/{zone}/{nic.bridge}"
+            paths = [f"{base}/{v}" for v in (nic.tag, *nic.trunks) if v] or [base]
+            for path in paths:
+                need.setdefault(path, set()).add("SDN.Use")
         for net in pool.networks:
-            need.setdefault(net.sdn_path, set()).add("SDN.Use")
+            zone = probe.zone_of(net.bridge, nodes) or "<zone>"
+            need.setdefault(net.sdn_path(zone), set()).add("SDN.Use")
     return need
 
 
@@ -483,19 +656,32 @@ def _check_privileges(
         gap = sorted(need[path] - have)
         if gap:
             missing[path] = gap
+    optional = {p: [x for x in v if (p, x) in _OPTIONAL] for p, v in missing.items()}
+    optional = {p: v for p, v in optional.items() if v}
+    missing = {p: [x for x in v if (p, x) not in _OPTIONAL] for p, v in missing.items()}
+    missing = {p: v for p, v in missing.items() if v}
+    total = sum(len(v) for v in need.values())
     if not missing:
-        total = sum(len(v) for v in need.values())
-        return CheckResult(
-            "privileges",
-            "pass",
-            f"token {client.token_id} holds the {total} privileges CAPMOX needs on {len(need)} paths (PVE {major})",
-        )
+        held = f"token {client.token_id} holds the {total} privileges CAPMOX needs on {len(need)} paths (PVE {major})"
+        if optional:
+            return CheckResult(
+                "privileges",
+                "warn",
+                f"{held}, except Sys.Audit on /: CAPMOX works without it (go-proxmox ignores the 403 on "
+                "/cluster/status) but cannot read the cluster status",
+                f"pveum acl modify / --tokens '{client.token_id}' --roles PVEAuditor --propagate 0",
+            )
+        return CheckResult("privileges", "pass", held)
     found = "; ".join(f"{', '.join(v)} on {p}" for p, v in missing.items())
     cmds = []
     for path, privs in missing.items():
         top = "/" + path.strip("/").split("/", 1)[0] if path != "/" else "/"
         if path.startswith("/vms/") and privs and set(privs) <= {"VM.Clone", "VM.Audit"}:
             role = "PVETemplateUser"
+        elif path.startswith("/storage/") and {"Datastore.AllocateTemplate", "Datastore.Allocate"} & set(privs):
+            role = "PVEDatastoreAdmin"
+        elif path == "/" and "Sys.Console" in privs:
+            role = "PVESysAdmin --propagate 0"
         elif path == "/" or (top == "/nodes"):
             role = "PVEAuditor"
         else:
@@ -618,23 +804,62 @@ def _check_addresses(req: ProxmoxRequirements) -> CheckResult:
     return CheckResult("ip-addresses", "pass", f"{ranges} hold {have} usable addresses for {need} ({parts})")
 
 
+_VMID_PROBES = 64  # /cluster/nextid?vmid=N calls beyond the ids needed, at most
+
+
+def _id_taken(probe: _Probe, vmid: int) -> bool:
+    """``GET /cluster/nextid?vmid=N`` as CAPMOX asks it: 400 "VM N already exists" means taken.
+
+    Unlike the guest lists this is not filtered by privileges, so it sees guests the token cannot.
+    """
+    try:
+        probe.client.get("cluster/nextid", vmid=vmid)
+    except ProxmoxAPIError as err:
+        if err.status == 400 and "already exists" in " ".join(err.errors.values()):
+            return True
+        raise
+    return False
+
+
 def _check_vmid_range(probe: _Probe, pool: PoolNeeds) -> CheckResult:
     """Enough free VM ids in the pool's vmIDRange for every VM at maximum size plus surge.
 
-    CAPMOX takes ids from this range only, so a range full of other guests stalls the pool (and
-    two clusters sharing a range race for the same ids).
+    CAPMOX takes ids from this range only, checking each with ``/cluster/nextid?vmid=N``, so a
+    range full of other guests stalls the pool (and two clusters sharing a range race for the
+    same ids). The guests the token sees are counted first; then ids are confirmed free the way
+    CAPMOX asks, which also finds guests hidden from the token.
     """
     assert pool.vm_id_range is not None
     start, end = pool.vm_id_range
     name = f"vmid-range[{pool.name}]"
-    taken = sorted(int(r["vmid"]) for r in probe.vm_resources() if start <= int(r["vmid"]) <= end)
-    free = end - start + 1 - len(taken)
+    seen = {int(r["vmid"]) for r in probe.vm_resources() if start <= int(r["vmid"]) <= end}
     need = pool.max_vms
+    hidden: list[int] = []
+    confirmed = 0
+    for vmid in range(start, end + 1):
+        if confirmed >= need or len(hidden) + confirmed >= need + _VMID_PROBES:
+            break
+        if vmid in seen:
+            continue
+        if _id_taken(probe, vmid):
+            hidden.append(vmid)
+        else:
+            confirmed += 1
+    taken = sorted(seen | set(hidden))
+    free = end - start + 1 - len(taken)
     used = f"; in use: {', '.join(map(str, taken[:10]))}{' ...' if len(taken) > 10 else ''}" if taken else ""
-    found = f"{start}-{end} has {free} free VM id(s) for up to {need} VM(s){used}"
+    unseen = f" ({len(hidden)} not visible to the token)" if hidden else ""
+    found = f"{start}-{end} has {free} free VM id(s) for up to {need} VM(s){used}{unseen}"
     if free < need:
         return CheckResult(name, "fail", found, f"widen vmIDRange to at least {need + len(taken)} ids or free some")
-    return CheckResult(name, "pass", found + " (as far as the token can see guests)")
+    if confirmed < need:
+        return CheckResult(
+            name,
+            "warn",
+            f"{found}; only {confirmed} confirmed free with /cluster/nextid after {_VMID_PROBES} taken ids",
+            "widen vmIDRange or move it to a less crowded span",
+        )
+    return CheckResult(name, "pass", found + f" (the first {need} confirmed with /cluster/nextid, as CAPMOX asks)")
 
 
 def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
@@ -645,13 +870,18 @@ def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
         return CheckResult(name, "fail", err.problem, err.hint or "see the error above")
 
 
-def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements) -> list[CheckResult]:
-    """Run every Proxmox check in a fixed order; stop after the first if the API is unusable."""
+def run_proxmox_checks(
+    client: ProxmoxClient, requirements: ProxmoxRequirements, *, version: dict[str, Any] | None = None
+) -> list[CheckResult]:
+    """Run every Proxmox check in a fixed order; stop after the first if the API is unusable.
+
+    ``version`` is the ``/version`` answer when the caller already has it.
+    """
     req = requirements
     try:
-        version = client.version()
+        version = version if version is not None else client.version()
     except ProxmoxError as err:
-        return [CheckResult("api-access", "fail", err.problem, err.hint)]
+        return [CheckResult("api-access", "fail", err.problem, err.hint or "check the URL, token and network")]
     release = str(version.get("release") or version.get("version") or "0")
     major = int(release.split(".", 1)[0]) if release.split(".", 1)[0].isdigit() else 0
     access = f"PVE {version.get('version', release)} at {client.url}, token {client.token_id}"
@@ -659,9 +889,9 @@ def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements)
         results = [
             CheckResult(
                 "api-access",
-                "warn",
-                f"{access}; the URL ended in /api2/json",
-                f"use {client.url} (CAPMOX appends /api2/json itself)",
+                "fail",
+                f"{access}; the URL ends in /api2/json, which CAPMOX appends again (HTTP 501)",
+                f"use {client.url}",
             )
         ]
     else:
@@ -683,7 +913,7 @@ def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements)
     by_storage: dict[str, list[tuple[PoolNeeds, tuple[str, ...]]]] = {}
     for p in req.pools:
         t = templates[p.name]
-        sid = p.storage or (t.disk_storages[0] if t and t.disk_storages else None)
+        sid = p.storage or (t.boot_storage(p.boot_disk) if t else None)
         if sid is None:
             results.append(
                 CheckResult(
@@ -703,6 +933,8 @@ def run_proxmox_checks(client: ProxmoxClient, requirements: ProxmoxRequirements)
             by_bridge.setdefault(net.bridge, []).extend(_pool_nodes(probe, req, p, templates[p.name]))
     for bridge, nodes in by_bridge.items():
         results.append(_guard(f"bridge[{bridge}]", partial(_check_bridge, probe, bridge, tuple(dict.fromkeys(nodes)))))
+    iso_nodes = tuple(dict.fromkeys(n for p in req.pools for n in _pool_nodes(probe, req, p, templates[p.name])))
+    results.append(_guard("cloud-init-iso", partial(_check_iso_storage, probe, iso_nodes)))
     for poolid in dict.fromkeys(p.resource_pool for p in req.pools if p.resource_pool):
         assert poolid is not None
         results.append(_guard(f"resource-pool[{poolid}]", partial(_check_resource_pool, probe, poolid)))

@@ -31,10 +31,10 @@ class NetworkNeeds:
     bridge: str
     vlan: int | None = None
 
-    @property
-    def sdn_path(self) -> str:
-        """ACL path PVE checks ``SDN.Use`` on when a guest NIC is attached to this bridge."""
-        base = f"/sdn/zones/localnetwork/{self.bridge}"
+    def sdn_path(self, zone: str = "localnetwork") -> str:
+        """ACL path PVE checks ``SDN.Use`` on when a guest NIC is attached to this bridge
+        (pve-guest-common ``check_vnet_access``): the vnet's zone, ``localnetwork`` for bridges."""
+        base = f"/sdn/zones/{zone}/{self.bridge}"
         return f"{base}/{self.vlan}" if self.vlan is not None else base
 
 
@@ -48,6 +48,7 @@ class PoolNeeds:
     cores: int  # vCPUs per VM: sockets x cores
     disk_gb: int
     max_surge: int = 1
+    boot_disk: str | None = None  # disks.bootVolume.disk (scsi0 ...): the disk CAPMOX resizes
     template_id: int | None = None
     source_node: str | None = None
     template_tags: tuple[str, ...] = ()
