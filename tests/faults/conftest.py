@@ -72,10 +72,12 @@ class Scenario:
         assert changes == [] or all(c.action == "keep" for c in changes), [(c.action, c.kind, c.name) for c in changes]
         api = self.plane.client
         for obj in split_manifest(hist[-1].manifest):
-            api.get_object(obj["apiVersion"], obj["kind"], obj["metadata"]["name"], self.namespace)  # 404 raises
+            found = api.get_object(obj["apiVersion"], obj["kind"], obj["metadata"]["name"], self.namespace)
+            assert found is not None, f"{obj['kind']} {obj['metadata']['name']} of the release is gone"
         gen = self.plane.generation
         for kind, name in self.referenced:
-            api.get_object(INFRA[gen] if kind == "ProxmoxMachineTemplate" else BOOT[gen], kind, name, self.namespace)
+            api_version = INFRA[gen] if kind == "ProxmoxMachineTemplate" else BOOT[gen]
+            assert api.get_object(api_version, kind, name, self.namespace) is not None, f"{kind} {name} (in use)"
 
 
 def new_scenario(plane: ControlPlane) -> Scenario:
