@@ -4,6 +4,7 @@ so that `template` and `--help` do not pay for the Kubernetes client)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterator
@@ -107,11 +108,14 @@ def run_diff(args: argparse.Namespace) -> int:
     with _context(args, _options(args)) as ctx:
         plan, changes = diffs.diff_release(ctx, args.release, values)
     if args.output == "json":
-        print(json.dumps(diffs.as_data(plan, changes), indent=2))
+        text = json.dumps(diffs.as_data(plan, changes), indent=2) + "\n"
     elif args.output == "yaml":
-        sys.stdout.write(to_yaml(diffs.as_data(plan, changes)))
+        text = to_yaml(diffs.as_data(plan, changes))
     else:
-        sys.stdout.write(diffs.render_text(plan, changes))
+        text = diffs.render_text(plan, changes)
+    with contextlib.suppress(BrokenPipeError):  # `diff | head`: the exit code still says whether it changes
+        sys.stdout.write(text)
+        sys.stdout.flush()
     return common.EXIT_INVALID if changes else common.EXIT_OK
 
 
