@@ -69,3 +69,20 @@ def test_a_full_device_is_reported_after_the_work_is_done(mgmt_cluster: ControlP
     assert "Traceback" not in result.stderr
     assert "error: cannot write the output (No space left on device); the command itself completed" in result.stderr
     assert [r.status for r in context(mgmt_cluster.kubeconfig, ns).storage.history(RELEASE)] == [Status.DEPLOYED]
+
+
+def test_upgrade_lists_the_release_records_once(mgmt_cluster: ControlPlane, tmp_path: Path) -> None:
+    """Issue 10, item 8: the CLI read the history, then the action read it again (and prune a third time)."""
+    from tests.faults.conftest import UPGRADE_ARGS, new_scenario
+    from tests.faults.proxy import FaultProxy
+
+    s = new_scenario(mgmt_cluster)
+    proxy = FaultProxy(mgmt_cluster).start()
+    try:
+        proc = s.tool(proxy.kubeconfig(tmp_path), *UPGRADE_ARGS)
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+        lists = [p for m, p, _ in proxy.log if m == "GET" and "/secrets?" in p and "labelSelector=name%3Ddemo" in p]
+        assert len(lists) == 1, proxy.log
+    finally:
+        proxy.stop()
