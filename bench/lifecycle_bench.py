@@ -51,8 +51,7 @@ def kind_of(request: httpx2.Request) -> str:
     if "/secrets" in path and (
         "owner=helm" in params.get("labelSelector", "")
         or "sh.helm.release.v1." in path
-        or request.method == "POST"
-        and b"sh.helm.release.v1." in request.content
+        or (request.method == "POST" and b"sh.helm.release.v1." in request.content)
     ):
         return "records"
     if request.method == "PATCH" and request.headers.get("content-type", "").startswith("application/apply-patch"):
