@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 import types
 import typing
@@ -273,6 +272,8 @@ def _describe(err: Any) -> str:
 
 def _translate(exc: ValidationError) -> list[str]:
     """One line per offending key: path, what was found, what is expected, and a 'did you mean'."""
+    import difflib  # only on invalid values: not worth its import time on every start
+
     by_loc: dict[tuple[Any, ...], list[Any]] = {}
     for err in exc.errors():
         loc = tuple(err["loc"])
