@@ -28,8 +28,8 @@ def c_emitter(obj: Any) -> str:
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
 def test_every_example_renders_to_the_same_bytes(example: Any, generation: str) -> None:
     objs = render_config(read_values_file(str(example)), generation=generation)
-    assert all(output._c_emitter_safe(o) for o in objs)  # the fast path is really taken
-    assert output.yaml_stream(objs) == pure_stream(objs)
+    fast = "".join("---\n" + c_emitter(o) for o in objs)  # the fast path takes every object
+    assert fast == output.yaml_stream(objs) == pure_stream(objs)
 
 
 # Text that exercises quoting, literal blocks, folding at the width, and YAML 1.1 look-alikes.
@@ -53,8 +53,11 @@ tree = st.recursive(
 def test_any_document_is_written_as_the_pure_python_emitter_writes_it(doc: dict[str, Any]) -> None:
     reference = output.to_yaml_pure(doc)
     assert output.to_yaml(doc) == reference
-    if output._c_emitter_safe(doc):
-        assert c_emitter(doc) == reference
+    try:
+        fast = c_emitter(doc)
+    except output._NotPortable:
+        return  # written by the reference emitter, as asserted above
+    assert fast == reference
 
 
 values_text = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8).map("".join)

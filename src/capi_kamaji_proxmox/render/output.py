@@ -1,10 +1,10 @@
 """Deterministic YAML / JSON output of manifests (same objects, same bytes).
 
-YAML is written by libyaml's C emitter when PyYAML was built with it (about five times faster than
-the pure-Python emitter, which dominated rendering a fleet), and by the pure-Python emitter
-otherwise. The two emitters agree byte for byte on everything except a few exotic scalars (see
-:func:`_c_emitter_safe`); a document holding one of those is written by the pure-Python emitter, so
-the output never depends on how PyYAML was built.
+YAML is written by libyaml's C emitter when PyYAML was built with it (the pure-Python emitter
+dominated rendering a fleet), and by the pure-Python emitter otherwise. The two agree byte for
+byte except on a few exotic scalars (see :func:`_text_ok` and :func:`_key_ok`); a document holding
+one of those is written by the pure-Python emitter, so the output never depends on how PyYAML was
+built. The hypothesis corpus in tests/render/test_output.py keeps that list honest.
 """
 
 from __future__ import annotations
@@ -14,10 +14,14 @@ from typing import Any
 
 import yaml
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_BOOL, _INT, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:null"
+_MAX_SIMPLE_KEY = 120  # both emitters switch to "? key" beyond ~120 characters, at different bounds
+
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    return dumper.represent_scalar(_STR, value, style=style)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -29,29 +33,19 @@ class _Dumper(yaml.SafeDumper):
 
 _Dumper.add_representer(str, _str)
 
-_CSafeDumper: type[Any] | None = getattr(yaml, "CSafeDumper", None)
-_CDumper: type[Any] | None = None
-if _CSafeDumper is not None:
-
-    class _LibyamlDumper(_CSafeDumper):  # type: ignore[misc, valid-type]
-        """The same representers on libyaml's emitter."""
-
-        def ignore_aliases(self, data: Any) -> bool:
-            return True
-
-    _LibyamlDumper.add_representer(str, _str)
-    _CDumper = _LibyamlDumper
-
-_MAX_SIMPLE_KEY = 120  # both emitters switch to "? key" beyond ~120 characters, at different bounds
-
 
 def _text_ok(value: str) -> bool:
+    """Whether both emitters write this string value alike.
+
+    They differ on non-ASCII text and control characters (libyaml counts the width of escapes
+    differently when it folds a double-quoted line, which is also what multi-line text with a space
+    before a line break becomes), and on text that is or ends in two line breaks (a keep-chomped
+    literal, after which libyaml closes the document with ``...``).
+    """
     if not value.isascii():
         return False
     if value.isprintable():
         return True
-    # Multi-line: only text that stays a literal block (a space before a line break or at the end
-    # makes it a double-quoted, folded scalar) and is not keep-chomped.
     return (
         value.replace("\n", "").isprintable()
         and " \n" not in value
@@ -60,47 +54,91 @@ def _text_ok(value: str) -> bool:
     )
 
 
-def _c_emitter_safe(obj: Any) -> bool:
-    """True when ``obj`` is a collection whose strings the C emitter writes like the Python one.
+def _key_ok(key: Any) -> bool:
+    """Whether both emitters write this mapping key alike (``? key`` rules differ otherwise)."""
+    return type(key) is str and 0 < len(key) < _MAX_SIMPLE_KEY and key.isascii() and key.isprintable()
 
-    They differ on non-ASCII text and control characters (libyaml counts the width of escapes
-    differently when folding a double-quoted line, which is also what multi-line text with a space
-    before a line break becomes), on text that
-    ends in two line breaks or is one (a keep-chomped literal, after which libyaml closes the
-    document with ``...``), on mapping keys that are empty, very long or hold control characters
-    (``? key`` rules), and on a lone scalar document. The hypothesis corpus in
-    tests/render/test_output.py keeps this list honest.
-    """
-    if not isinstance(obj, (dict, list)):
-        return False
-    stack: list[Any] = [obj]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, dict):
-            for k in cur:
-                if not (isinstance(k, str) and 0 < len(k) < _MAX_SIMPLE_KEY and k.isascii() and k.isprintable()):
-                    return False
-            items = cur.values()
-        else:
-            items = cur
-        for v in items:
-            if isinstance(v, str):
-                if not _text_ok(v):
-                    return False
-            elif isinstance(v, (dict, list)):
-                stack.append(v)
-    return True
+
+class _NotPortable(Exception):
+    """The document holds a scalar the two emitters would write differently."""
+
+
+_CSafeDumper: type[Any] | None = getattr(yaml, "CSafeDumper", None)
+_CDumper: type[Any] | None = None
+if _CSafeDumper is not None:
+    _resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    class _LibyamlDumper(_CSafeDumper):  # type: ignore[misc, valid-type]
+        """The reference dumper's nodes on libyaml's emitter, built faster.
+
+        With the emitter in C, building nodes was most of the time left: the plain types of a
+        manifest get their nodes directly (the very nodes SafeRepresenter builds with ``_str``, no
+        aliases and block style), checking each string on the way, and the implicit-tag check the
+        emitter makes twice per scalar is remembered, as it depends on the text only.
+        """
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+        def represent_data(self, data: Any) -> yaml.Node:
+            kind = type(data)
+            if kind is str:
+                if not _text_ok(data):
+                    raise _NotPortable
+                return yaml.ScalarNode(_STR, data, style="|" if "\n" in data else None)
+            if kind is dict:
+                pairs = []
+                for k, v in data.items():
+                    if not _key_ok(k):
+                        raise _NotPortable
+                    pairs.append((self.represent_data(k), self.represent_data(v)))
+                return yaml.MappingNode(_MAP, pairs, flow_style=False)
+            if kind is list:
+                return yaml.SequenceNode(_SEQ, [self.represent_data(v) for v in data], flow_style=False)
+            if kind is bool:
+                return yaml.ScalarNode(_BOOL, "true" if data else "false")
+            if kind is int:
+                return yaml.ScalarNode(_INT, str(data))
+            if data is None:
+                return yaml.ScalarNode(_NULL, "null")
+            if isinstance(data, str):
+                raise _NotPortable  # a str subclass: leave it to the reference dumper
+            node: yaml.Node = super().represent_data(data)
+            return node
+
+        def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+            if kind is not yaml.ScalarNode:
+                tag: str = super().resolve(kind, value, implicit)
+                return tag
+            key = (value, implicit)
+            cached = _resolved.get(key)
+            if cached is None:
+                cached = super().resolve(kind, value, implicit)
+                if len(_resolved) < 50_000:
+                    _resolved[key] = cached
+            return cached
+
+    _CDumper = _LibyamlDumper
+
+
+def _dump(obj: Any, dumper: type[Any]) -> str:
+    return yaml.dump(obj, Dumper=dumper, sort_keys=False, default_flow_style=False, width=100)
 
 
 def to_yaml(obj: Any) -> str:
     """One YAML document (without ``---``), block style, keys in insertion order."""
-    dumper = _CDumper if _CDumper is not None and _c_emitter_safe(obj) else _Dumper
-    return yaml.dump(obj, Dumper=dumper, sort_keys=False, default_flow_style=False, width=100)
+    # A lone scalar is a document the emitters end differently: only collections take the C path.
+    if _CDumper is not None and type(obj) in (dict, list):
+        try:
+            return _dump(obj, _CDumper)
+        except _NotPortable:
+            pass
+    return _dump(obj, _Dumper)
 
 
 def to_yaml_pure(obj: Any) -> str:
     """:func:`to_yaml` with the pure-Python emitter only: the reference the fast path must match."""
-    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100)
+    return _dump(obj, _Dumper)
 
 
 def yaml_stream(objs: list[dict[str, Any]]) -> str:
