@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import logging
 import os
 import re
 import sys
@@ -102,6 +101,8 @@ def proxmox_seconds(text: str) -> float:
 
 def enable_debug_logging() -> None:
     """DEBUG logs on stderr, proxmoxer's too (it pins itself to WARNING)."""
+    import logging  # only with --debug: logging costs start-up time for every command
+
     logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="debug: %(name)s: %(message)s")
     for name in list(logging.root.manager.loggerDict):
         if name.startswith("proxmoxer"):
