@@ -105,6 +105,12 @@ BROKEN = [
         sim=lambda inv: both(inv, "/storage/local", "PVEDatastoreUser"),
     ),
     Case(
+        "iso-grant-removed",
+        "cloud-init-iso",
+        "no enabled storage with content iso is visible on pve1",
+        sim=lambda inv: both(inv, "/storage/local", None),
+    ),
+    Case(
         "no-iso-store",
         "cloud-init-iso",
         "no enabled storage with content iso is visible on pve1",
