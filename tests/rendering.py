@@ -18,6 +18,9 @@ LEGACY_FLAGS = [
     "bootstrap.cluster.x-k8s.io/v1beta1",
     "infrastructure.cluster.x-k8s.io/v1alpha1",
     "controlplane.cluster.x-k8s.io/v1alpha1",
+    # one group, two kinds in different versions: ClusterResourceSet (CAPI) and HelmChartProxy (CAAPH)
+    "addons.cluster.x-k8s.io/v1beta1",
+    "addons.cluster.x-k8s.io/v1alpha1",
 ]
 GENERATION_FLAGS: dict[str, list[str]] = {"current": [], "legacy": LEGACY_FLAGS}
 # Kinds whose CRDs are not in the shared sets (built-in kinds, and the Prometheus operator's).

@@ -54,6 +54,13 @@ def add_values_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set-string", action="append", default=[], metavar="K=V", help="like --set, but the value is always a string"
     )
+    p.add_argument(
+        "--set-file",
+        action="append",
+        default=[],
+        metavar="K=PATH",
+        help="set a value to the content of a file, Helm syntax: addons.cni.manifest=calico.yaml (repeatable)",
+    )
 
 
 def add_kube_flags(p: argparse.ArgumentParser, *, namespace: bool = True) -> None:
@@ -68,7 +75,7 @@ def add_output_flag(p: argparse.ArgumentParser, choices: tuple[str, ...], defaul
 
 
 def load(args: argparse.Namespace, release: str) -> LoadedValues:
-    return load_values(args.values, args.set, args.set_string, release_name=release)
+    return load_values(args.values, args.set, args.set_string, release_name=release, set_files=args.set_file)
 
 
 def _kubeconfig_paths(explicit: str | None) -> list[Path]:

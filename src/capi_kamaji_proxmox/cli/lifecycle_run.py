@@ -21,7 +21,6 @@ from capi_kamaji_proxmox.lifecycle.plan import build_plan
 from capi_kamaji_proxmox.release.record import Release
 from capi_kamaji_proxmox.render.output import to_yaml
 from capi_kamaji_proxmox.values.load import validate_config
-from capi_kamaji_proxmox.values.merge import apply_set, merge_layers
 
 
 @contextmanager
@@ -48,27 +47,26 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _user_config(args: argparse.Namespace, base: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
-    """The user's layer from -f/--set/--set-string (on top of ``base``), and whether anything was given.
+    """The user's layer from -f/--set/--set-string/--set-file (on top of ``base``), and whether anything
+    was given.
 
     With ``base`` (the last release's values, for --reuse-values), ``--set nodePools[0].replicas=3``
     edits the reused pool instead of replacing the whole list as plain Helm would.
     """
-    from capi_kamaji_proxmox.values.load import read_values_file
+    from capi_kamaji_proxmox.values.load import user_layer
 
-    config: dict[str, Any] = dict(base or {})
-    for path in args.values:
-        config = merge_layers(config, read_values_file(path))
-    if args.set:
-        config = apply_set(config, args.set)
-    if args.set_string:
-        config = apply_set(config, args.set_string, as_string=True, flag="--set-string")
-    return config, bool(args.values or args.set or args.set_string)
+    config = user_layer(args.values, args.set, args.set_string, args.set_file, base=base)
+    return config, _given(args)
+
+
+def _given(args: argparse.Namespace) -> bool:
+    return bool(args.values or args.set or args.set_string or args.set_file)
 
 
 def _upgrade_values(args: argparse.Namespace, last: Release | None) -> dict[str, Any]:
     """Helm's rule: --reuse-values builds on the last values; with no values given (and no
     --reset-values) the last values are kept; otherwise only the given values count."""
-    given = bool(args.values or args.set or args.set_string)
+    given = _given(args)
     if last is not None and (args.reuse_values or (not given and not args.reset_values)):
         return _user_config(args, base=last.config)[0]
     return _user_config(args)[0]

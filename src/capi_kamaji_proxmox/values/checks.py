@@ -7,7 +7,9 @@ import re
 from typing import Any
 
 from capi_kamaji_proxmox import naming
+from capi_kamaji_proxmox.values.addon_checks import addon_problems
 from capi_kamaji_proxmox.values.ipranges import IPRange, parse_range
+from capi_kamaji_proxmox.values.labels import label_problems
 from capi_kamaji_proxmox.values.model import (
     DNS_LABEL,
     ClusterValues,
@@ -18,11 +20,6 @@ from capi_kamaji_proxmox.values.model import (
     Values,
 )
 
-_LABEL_KEY = re.compile(
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-)
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)")
 
 
@@ -186,11 +183,7 @@ def _pool_checks(i: int, pool: NodePool, problems: list[str], warnings: list[str
             )
     if pool.vm_id_range is not None and pool.vm_id_range.end < pool.vm_id_range.start:
         problems.append(f"{key}.vmIDRange: end {pool.vm_id_range.end} is before start {pool.vm_id_range.start}")
-    for k, v in parse_labels(pool.labels).items():
-        if not _LABEL_KEY.match(k) or len(k) > 317:
-            problems.append(f"{key}.labels: {k!r} is not a valid label key")
-        if not _LABEL_VALUE.match(v):
-            problems.append(f"{key}.labels: value {v!r} of {k!r} is not a valid label value")
+    problems.extend(label_problems(f"{key}.labels", parse_labels(pool.labels)))
     try:
         parse_taints(pool.taints)
     except ValueError as exc:
@@ -289,6 +282,7 @@ def cross_field(values: Values, user: dict[str, Any], release_name: str, warning
             f"LoadBalancer, got serviceType {net.service_type!r}"
         )
     _overlaps(_address_pools(values, problems), problems)
+    problems.extend(addon_problems(values, warnings))
     metrics = bool(cluster.metrics and cluster.metrics.enabled)
     if re.match(DNS_LABEL, name):
         devices = [

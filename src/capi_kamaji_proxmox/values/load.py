@@ -274,6 +274,37 @@ _UNION_TAGS = {"int", "str", "dict[str,str]", "function-after", "constrained-str
 # --------------------------------------------------------------------------- entry point
 
 
+def read_set_file(key: str, path: str) -> str:
+    """The content of a ``--set-file`` path (UTF-8 text, as Helm reads it); errors name the key."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValuesError([f"--set-file {key}={path}: cannot read file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError:
+        raise ValuesError([f"--set-file {key}={path}: not UTF-8 text"]) from None
+
+
+def user_layer(
+    files: list[str] | None = None,
+    sets: list[str] | None = None,
+    set_strings: list[str] | None = None,
+    set_files: list[str] | None = None,
+    *,
+    base: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The user's values in Helm's order: ``-f`` files, then ``--set``, ``--set-string``, ``--set-file``."""
+    config: dict[str, Any] = dict(base or {})
+    for path in files or []:
+        config = merge_layers(config, read_values_file(path))
+    if sets:
+        config = apply_set(config, sets)
+    if set_strings:
+        config = apply_set(config, set_strings, as_string=True, flag="--set-string")
+    if set_files:
+        config = apply_set(config, set_files, flag="--set-file", read_file=read_set_file)
+    return config
+
+
 def load_values(
     files: list[str] | None = None,
     sets: list[str] | None = None,
@@ -281,17 +312,13 @@ def load_values(
     *,
     release_name: str,
     documents: list[dict[str, Any]] | None = None,
+    set_files: list[str] | None = None,
 ) -> LoadedValues:
-    """Merge defaults, files and ``--set`` like Helm, then validate everything, all at once."""
+    """Merge defaults, files and ``--set*`` like Helm, then validate everything, all at once."""
     config: dict[str, Any] = {}
     for doc in documents or []:
         config = merge_layers(config, doc)
-    for path in files or []:
-        config = merge_layers(config, read_values_file(path))
-    if sets:
-        config = apply_set(config, sets)
-    if set_strings:
-        config = apply_set(config, set_strings, as_string=True, flag="--set-string")
+    config = user_layer(files, sets, set_strings, set_files, base=config)
     return validate_config(config, release_name=release_name)
 
 
