@@ -24,7 +24,7 @@ LEGACY_FLAGS = [
 ]
 GENERATION_FLAGS: dict[str, list[str]] = {"current": [], "legacy": LEGACY_FLAGS}
 # Kinds whose CRDs are not in the shared sets (built-in kinds, and the Prometheus operator's).
-NOT_IN_CRDS = {"Service", "Role", "RoleBinding", "ServiceMonitor"}
+NOT_IN_CRDS = {"Service", "Role", "RoleBinding", "ServiceMonitor", "ConfigMap"}
 
 
 def apis_for(generation: str) -> ApiVersions:

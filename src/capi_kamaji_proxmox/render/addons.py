@@ -17,7 +17,7 @@ from capi_kamaji_proxmox.render.cni_charts import CNI_CHARTS
 from capi_kamaji_proxmox.render.context import CLUSTER_NAME_LABEL, RenderContext, prune_object
 from capi_kamaji_proxmox.values.addon_checks import CNI_NAME
 from capi_kamaji_proxmox.values.addons_model import CNIAddon, ExtraAddon
-from capi_kamaji_proxmox.values.merge import coalesce
+from capi_kamaji_proxmox.values.merge import merge_layers
 from capi_kamaji_proxmox.values.model import Values
 
 MANIFEST_KEY = "cni.yaml"
@@ -87,7 +87,7 @@ def _helm_chart_proxy(
 def _cni_caaph(ctx: RenderContext, cni: CNIAddon) -> list[dict[str, Any]]:
     assert cni.provider is not None and cni.provider != "none"
     chart = CNI_CHARTS[cni.provider]
-    values = coalesce(chart.defaults(pod_cidrs(ctx)), cni.values or {})
+    values = merge_layers(chart.defaults(pod_cidrs(ctx)), cni.values or {})  # nulls reach Helm
     return [
         _helm_chart_proxy(
             ctx,

@@ -330,6 +330,10 @@ def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValue
     if isinstance(user.get("nodePools"), list):
         # Entries keep their nulls until pool defaulting, where a null deletes a pool default.
         merged["nodePools"] = copy.deepcopy(user["nodePools"])
+    if "addons" in user:
+        # No defaults here, and chart values pass on to Helm in the workload cluster, where a null
+        # deletes the chart's own default: nulls under addons are kept as the user wrote them.
+        merged["addons"] = copy.deepcopy(user["addons"])
     _default_pools(merged)
     try:
         values = Values.model_validate(merged)
