@@ -307,6 +307,7 @@ def test_all_management_checks_pass(
     assert [(r.name, r.status) for r in results] == [
         ("kinds", "pass"),
         ("ipam-provider", "pass"),
+        ("pod-network", "pass"),
         ("bootstrap-rbac", "pass"),
         (f"datastore[{datastore}]", "pass"),
         ("credentials-secret", "pass"),
