@@ -99,6 +99,14 @@ def test_nothing_changes_for_chart_values_unless_set() -> None:
     assert not by_kind(render_config({"addons": {"cni": {"provider": "none"}}}), "HelmChartProxy")
 
 
+@pytest.mark.parametrize("generation", GENS)
+def test_chart_cni_label_is_on_the_cluster(generation: str) -> None:
+    """The bug: the chart's ``cni: calico`` sat only on the KamajiControlPlane, which no add-on
+    controller selects; ClusterResourceSet, CAAPH and Sveltos select Cluster labels."""
+    (cl,) = by_kind(render_config({}, generation=generation), "Cluster")
+    assert cl["metadata"]["labels"] == {"cluster.x-k8s.io/cluster-name": "demo", "cni": "calico"}
+
+
 def test_cluster_labels_join_the_chart_labels() -> None:
     (cl,) = by_kind(render_config({"cluster": {"labels": {"team": "a", "cni": "cilium"}}}), "Cluster")
     assert cl["metadata"]["labels"] == {"cluster.x-k8s.io/cluster-name": "demo", "cni": "cilium", "team": "a"}

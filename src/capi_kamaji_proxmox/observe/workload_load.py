@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..kube.client import KubeClient
+from ..kube.errors import ApiError
 from ..naming import kubeconfig_secret
 from .build import pool_name
 from .fields import CLUSTER_NAME_LABEL, DEPLOYMENT_NAME_LABEL, dig, labels_of, name_of, namespace_of
@@ -48,6 +49,8 @@ def describe_workload(
         data, _ = fetch_kubeconfig(client, namespace, release)
     except KubeconfigMissing as exc:
         return workload_view(None, {}, missing=str(exc))
+    except ApiError as exc:  # e.g. no RBAC on Secrets: the management view still stands
+        return workload_view(None, {}, missing=f"cannot read the kubeconfig Secret: {exc}")
     return workload_view(probe(data, timeout=timeout, pods=True), node_pools)
 
 
@@ -76,12 +79,19 @@ def status_workloads(
     """Add ``workload`` to every status row: two management LISTs, then the clusters concurrently."""
     if not rows:
         return WorkloadStats(0, 0, 0)
-    secrets = client.request("GET", _path(namespace, "secrets"), params={"labelSelector": CLUSTER_NAME_LABEL})
+    unreadable = ""
+    try:
+        secrets = client.request("GET", _path(namespace, "secrets"), params={"labelSelector": CLUSTER_NAME_LABEL})
+    except ApiError as exc:  # e.g. no RBAC on Secrets: show why instead of failing the whole table
+        secrets, unreadable = {}, f"cannot list kubeconfig Secrets: {exc}"
     by_name = {(namespace_of(s), name_of(s)): s for s in secrets.get("items") or []}
     node_pools: dict[tuple[str, str], dict[str, str]] = {}
     info = resolve_kinds(client, ["Machine"])["Machine"]
     if info is not None:
-        machines = client.request("GET", info.path(namespace), params={"labelSelector": DEPLOYMENT_NAME_LABEL})
+        try:
+            machines = client.request("GET", info.path(namespace), params={"labelSelector": DEPLOYMENT_NAME_LABEL})
+        except ApiError:  # nodes are still counted, only not per pool
+            machines = {}
         for m in machines.get("items") or []:
             node = dig(m, "status", "nodeRef", "name")
             cluster = labels_of(m).get(CLUSTER_NAME_LABEL) or str(dig(m, "spec", "clusterName") or "")
@@ -101,7 +111,9 @@ def status_workloads(
         if key in probes:
             row["workload"] = workload_view(probes[key], node_pools.get(key, {}))
         else:
-            missing = f"no Secret {kubeconfig_secret(row['cluster'])} (key value) labelled with the cluster name"
+            missing = unreadable or (
+                f"no Secret {kubeconfig_secret(row['cluster'])} (key value) labelled with the cluster name"
+            )
             row["workload"] = workload_view(None, {}, missing=missing)
     return WorkloadStats(
         clusters=len(probes),
