@@ -158,7 +158,8 @@ def test_json_output(setup: Setup) -> None:
     data = json.loads(result.stdout)
     assert data["release"] == "demo" and data["namespace"] == setup.ns and data["status"] == "pass"
     assert [c["name"] for c in data["checks"]] == [
-        "kinds", "ipam-provider", "pod-network", "bootstrap-rbac", f"datastore[{setup.datastore}]", "credentials-secret",
+        "kinds", "ipam-provider", "pod-network", "bootstrap-rbac", f"datastore[{setup.datastore}]",
+        "credentials-secret",
     ]  # fmt: skip
     assert all(set(c) == {"name", "status", "found", "fix"} for c in data["checks"])
 

@@ -99,11 +99,12 @@ def test_nothing_installed(bare_cluster: ControlPlane) -> None:
         "in-cluster IPAM provider: clusterctl init --ipam in-cluster"
     )
     assert lines[2].startswith("FAIL  service-monitor: ServiceMonitor: the Prometheus operator is not installed")
-    assert lines[4] == (
+    assert lines[3].startswith("PASS  pod-network: ")
+    assert lines[5] == (
         "FAIL  datastore[ds]: Kamaji is not installed (no datastores.kamaji.clastix.io served) -> install Kamaji "
         "in the management cluster (helm install kamaji clastix/kamaji)"
     )
-    assert lines[5] == (
+    assert lines[6] == (
         f"FAIL  credentials-secret: Secret {ns}/proxmox-secret does not exist -> capi-kamaji-proxmox secret create "
         f"proxmox-secret -n {ns} --cluster-name demo (reads PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET)"
     )
