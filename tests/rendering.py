@@ -18,10 +18,13 @@ LEGACY_FLAGS = [
     "bootstrap.cluster.x-k8s.io/v1beta1",
     "infrastructure.cluster.x-k8s.io/v1alpha1",
     "controlplane.cluster.x-k8s.io/v1alpha1",
+    # one group, two kinds in different versions: ClusterResourceSet (CAPI) and HelmChartProxy (CAAPH)
+    "addons.cluster.x-k8s.io/v1beta1",
+    "addons.cluster.x-k8s.io/v1alpha1",
 ]
 GENERATION_FLAGS: dict[str, list[str]] = {"current": [], "legacy": LEGACY_FLAGS}
 # Built-in kinds: no CRD in the shared sets (which hold every provider's, the Prometheus operator's too).
-NOT_IN_CRDS = {"Service", "Role", "RoleBinding"}
+NOT_IN_CRDS = {"Service", "Role", "RoleBinding", "ConfigMap"}
 # IPAM on, and pool "b" opted out: it takes node addresses from cluster.ipv4Config (beside the range).
 MIXED_ADDRESSING: dict[str, Any] = {
     "cluster": {"ipv4Config": {"addresses": ["192.168.100.2-192.168.100.9"], "gateway": "192.168.100.1", "prefix": 24}},

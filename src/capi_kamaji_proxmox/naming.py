@@ -102,3 +102,8 @@ def generated_names(
             ("metrics RoleBinding name", metrics_role_binding(cluster), LABEL_LIMIT),
         ]
     return out
+
+
+def addon(cluster: str, name: str) -> str:
+    """HelmChartProxy / ClusterResourceSet / ConfigMap of an add-on (the CNI's name is ``cni``)."""
+    return f"{cluster}-{name}"

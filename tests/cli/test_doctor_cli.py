@@ -82,6 +82,7 @@ def test_everything_passes(setup: Setup, mgmt_cluster: ControlPlane) -> None:
     assert result.stdout.splitlines() == [
         KINDS[mgmt_cluster.generation],
         "PASS  ipam-provider: InClusterIPPool served in ipam.cluster.x-k8s.io/v1alpha2; the node pools use it",
+        "PASS  pod-network: pod CIDR 10.93.0.0/16 is clear of node and service ranges",
         f"PASS  bootstrap-rbac: system:serviceaccount:{ns}:boot may get, list, watch kamajicontrolplanes",
         f"PASS  datastore[{ds}]: DataStore {ds} (PostgreSQL) is ready",
         f"PASS  credentials-secret: Secret {ns}/proxmox-secret has url, token (capmox@pve!capi) and secret",
@@ -99,7 +100,7 @@ def test_everything_passes(setup: Setup, mgmt_cluster: ControlPlane) -> None:
         "(pve1 64 GiB, pve2 128 GiB) and have 48 CPUs",
         "PASS  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses for 6 (workers 5+1)",
         "",
-        "17 passed, 0 warning(s), 0 failed",
+        "18 passed, 0 warning(s), 0 failed",
     ]
 
 
@@ -108,13 +109,13 @@ def test_missing_secret_fails_word_for_word(setup: Setup) -> None:
     assert result.returncode == 1
     ns = setup.ns
     lines = result.stdout.splitlines()
-    assert lines[4:] == [
+    assert lines[5:] == [
         f"FAIL  credentials-secret: Secret {ns}/proxmox-secret does not exist -> capi-kamaji-proxmox secret create "
         f"proxmox-secret -n {ns} --cluster-name demo (reads PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET)",
         f"FAIL  proxmox: not checked: no usable credentials Secret {ns}/proxmox-secret -> fix the credentials-secret "
         "check first",
         "",
-        "4 passed, 0 warning(s), 2 failed",
+        "5 passed, 0 warning(s), 2 failed",
     ]
 
 
@@ -164,7 +165,8 @@ def test_json_output(setup: Setup) -> None:
     data = json.loads(result.stdout)
     assert data["release"] == "demo" and data["namespace"] == setup.ns and data["status"] == "pass"
     assert [c["name"] for c in data["checks"]] == [
-        "kinds", "ipam-provider", "bootstrap-rbac", f"datastore[{setup.datastore}]", "credentials-secret",
+        "kinds", "ipam-provider", "pod-network", "bootstrap-rbac", f"datastore[{setup.datastore}]",
+        "credentials-secret",
     ]  # fmt: skip
     assert all(set(c) == {"name", "status", "found", "fix"} for c in data["checks"])
 

@@ -192,3 +192,16 @@ def test_readme_starts_with_the_two_setup_commands() -> None:
     ]
     ci = (REPO / ".ci" / "run").read_text()
     assert "python -m pytest" in ci and "pip install -e '.[test]'" in ci
+
+
+def test_set_file_on_every_command_that_takes_set(tmp_path: Path) -> None:
+    manifest = tmp_path / "calico.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: calico-system}\n")
+    lint = cli("lint", "--set", "addons.cni.provider=calico", "--set-file", f"addons.cni.manifest={manifest}")
+    assert lint.returncode == 0, lint.stderr
+    for command in ("template", "lint", "install", "upgrade", "diff", "doctor"):
+        helped = cli(command, "--help")
+        assert "--set-file K=PATH" in helped.stdout, command
+    missing = cli("lint", "--set-file", f"addons.cni.manifest={tmp_path / 'nope.yaml'}")
+    assert missing.returncode == 2 and "--set-file addons.cni.manifest=" in missing.stderr
+    assert "cannot read file" in missing.stderr and "Traceback" not in missing.stderr

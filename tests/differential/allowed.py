@@ -227,6 +227,14 @@ ALLOWED: list[Rule] = [
         "the metrics Service targets the port the API server listens on",
     ),
     Rule(
+        "Cluster labels",
+        ("Cluster",),
+        (("metadata", "labels", "*"),),
+        chart_absent,
+        "add-on controllers (ClusterResourceSet, CAAPH, Sveltos) select Cluster labels; the chart put "
+        "controlPlane.labels only on the KamajiControlPlane",
+    ),
+    Rule(
         "Kubernetes version",
         ("KamajiControlPlane",),
         (("spec", "version"),),

@@ -87,7 +87,9 @@ def test_status_cli_all_namespaces_and_json(world: World) -> None:
     header, *body = table.stdout.splitlines()
     assert header.split()[:3] == ["NAMESPACE", "RELEASE", "CLUSTER"]
     mine = [" ".join(x.split()) for x in body if x.startswith(world.namespace)]
-    assert mine == [f"{world.namespace} demo prod Provisioned v1.32.2 2/2 workers 2/2, gpu 1/1 - 1 deployed"]
+    assert mine == [
+        f"{world.namespace} demo prod Provisioned v1.32.2 2/2 workers 2/2, gpu 1/1 - 1 deployed no kubeconfig yet"
+    ]
     js = cli("status", "-n", world.namespace, "-o", "json", "--kubeconfig", kubeconfig)
     assert js.returncode == 0, js.stderr
     rows = json.loads(js.stdout)

@@ -101,11 +101,12 @@ def test_nothing_installed(bare_cluster: ControlPlane) -> None:
         "API is served); cluster.metrics.enabled needs it -> install the Prometheus operator (its CRDs), or set "
         "cluster.metrics.enabled=false"
     )
-    assert lines[4] == (
+    assert lines[3].startswith("PASS  pod-network: ")
+    assert lines[5] == (
         "FAIL  datastore[ds]: Kamaji is not installed (no datastores.kamaji.clastix.io served) -> install Kamaji "
         "in the management cluster (helm install kamaji clastix/kamaji)"
     )
-    assert lines[5] == (
+    assert lines[6] == (
         f"FAIL  credentials-secret: Secret {ns}/proxmox-secret does not exist -> capi-kamaji-proxmox secret create "
         f"proxmox-secret -n {ns} --cluster-name demo (reads PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET)"
     )
@@ -309,6 +310,7 @@ def test_all_management_checks_pass(
     assert [(r.name, r.status) for r in results] == [
         ("kinds", "pass"),
         ("ipam-provider", "pass"),
+        ("pod-network", "pass"),
         ("bootstrap-rbac", "pass"),
         (f"datastore[{datastore}]", "pass"),
         ("credentials-secret", "pass"),

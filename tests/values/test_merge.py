@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from capi_kamaji_proxmox.values.errors import ValuesError
+from capi_kamaji_proxmox.values.load import user_layer
 from capi_kamaji_proxmox.values.merge import apply_set, coalesce, merge_layers
 
 
@@ -80,3 +83,35 @@ def test_set_on_pool_index_without_a_pool_list_edits_the_default_pool() -> None:
     assert apply_set({"nodePools": [{"name": "w"}]}, ["nodePools[0].replicas=5"]) == {
         "nodePools": [{"name": "w", "replicas": 5}]
     }
+
+
+# --------------------------------------------------------------------------- --set-file
+
+
+def _files(tmp_path: Path, **contents: str) -> dict[str, str]:
+    out = {}
+    for name, text in contents.items():
+        (tmp_path / name).write_text(text)
+        out[name] = str(tmp_path / name)
+    return out
+
+
+def test_set_file_value_is_the_whole_content_as_a_string(tmp_path: Path) -> None:
+    f = _files(tmp_path, a="true", b="123\n", c="{x,y}")
+    out = user_layer(set_files=[f"x.a={f['a']},x.b={f['b']}", f"l[1].c={f['c']}"])
+    assert out == {"x": {"a": "true", "b": "123\n"}, "l": [None, {"c": "{x,y}"}]}
+
+
+def test_set_file_comes_after_set_and_set_string(tmp_path: Path) -> None:
+    f = _files(tmp_path, m="from-file")
+    out = user_layer(sets=["a.m=1"], set_strings=["a.m=2"], set_files=[f"a.m={f['m']}"])
+    assert out == {"a": {"m": "from-file"}}
+
+
+def test_set_file_errors_name_the_flag_and_key(tmp_path: Path) -> None:
+    with pytest.raises(ValuesError) as err:
+        user_layer(set_files=[f"addons.cni.manifest={tmp_path / 'missing.yaml'}"])
+    assert "--set-file addons.cni.manifest=" in str(err.value) and "cannot read file" in str(err.value)
+    with pytest.raises(ValuesError) as err:
+        user_layer(set_files=["no-equals-sign"])
+    assert "--set-file 'no-equals-sign': expected KEY=VALUE" in str(err.value)

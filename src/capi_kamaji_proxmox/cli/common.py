@@ -53,6 +53,13 @@ def add_values_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set-string", action="append", default=[], metavar="K=V", help="like --set, but the value is always a string"
     )
+    p.add_argument(
+        "--set-file",
+        action="append",
+        default=[],
+        metavar="K=PATH",
+        help="set a value to the content of a file, Helm syntax: addons.cni.manifest=calico.yaml (repeatable)",
+    )
 
 
 def add_kube_flags(p: argparse.ArgumentParser, *, namespace: bool = True) -> None:
@@ -71,7 +78,7 @@ def load(args: argparse.Namespace, release: str) -> LoadedValues:
     not at start, so ``--help`` and server-only commands do not pay for it)."""
     from capi_kamaji_proxmox.values.load import load_values
 
-    return load_values(args.values, args.set, args.set_string, release_name=release)
+    return load_values(args.values, args.set, args.set_string, release_name=release, set_files=args.set_file)
 
 
 def _kubeconfig_paths(explicit: str | None) -> list[Path]:

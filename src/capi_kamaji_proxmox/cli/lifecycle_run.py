@@ -61,6 +61,7 @@ def _user_values(args: argparse.Namespace) -> UserValues:
         files=[read_values_file(path) for path in args.values],
         set=list(args.set),
         set_string=list(args.set_string),
+        set_file=list(args.set_file),
         reuse_values=getattr(args, "reuse_values", False),
         reset_values=getattr(args, "reset_values", False),
     )

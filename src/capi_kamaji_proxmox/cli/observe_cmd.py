@@ -24,6 +24,21 @@ def _watch_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _workload_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-workload",
+        action="store_true",
+        help="do not read the workload cluster (its Nodes and kube-system Pods through the kubeconfig Secret)",
+    )
+    p.add_argument(
+        "--workload-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="time each request to a workload API server may take (default 5)",
+    )
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "describe",
@@ -31,7 +46,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Show a release's cluster as a tree: Cluster, its KamajiControlPlane, each pool's "
         "MachineDeployment (with its MachineSets during a rollout) and every Machine with its Proxmox "
         "node and VM id. Conditions that are not OK are shown with their messages. JSON/YAML output "
-        "always carries every condition.",
+        "always carries every condition. Then the workload cluster itself, read through its kubeconfig "
+        "Secret: nodes ready per pool, and why not (no CNI, no providerID, crash-looping kube-system "
+        "pods, unreachable: DNS/TLS/timeout). Not with --watch.",
     )
     p.add_argument("release", metavar="RELEASE", help="release name")
     common.add_kube_flags(p)
@@ -43,19 +60,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
     _watch_flags(p)
+    _workload_flags(p)
     p.set_defaults(func=common.lazy_handler("observe_run", "run_describe"))
 
     p = sub.add_parser(
         "status",
         help="one line per cluster release",
         description="One line per release: cluster, Kubernetes version, control plane ready/desired, "
-        "nodes ready/desired per pool, rollouts in progress, release revision and status. Sends a "
-        "fixed number of requests whatever the number of clusters.",
+        "nodes ready/desired per pool, rollouts in progress, release revision and status, and the "
+        "workload cluster's nodes ready (read concurrently through each kubeconfig Secret, at most 8 at a "
+        "time, with a short timeout; not with --watch). Sends a fixed number of requests to the management "
+        "cluster whatever the number of clusters; workload requests are counted apart (on stderr).",
     )
     common.add_kube_flags(p)
     p.add_argument("-A", "--all-namespaces", action="store_true", help="releases of every namespace")
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
     _watch_flags(p)
+    _workload_flags(p)
     p.set_defaults(func=common.lazy_handler("observe_run", "run_status"))
 
     p = sub.add_parser(

@@ -31,6 +31,8 @@ from capi_kamaji_proxmox.observe import (
     watch_loop,
     write_private,
 )
+from capi_kamaji_proxmox.observe.workload import workload_lines
+from capi_kamaji_proxmox.observe.workload_load import describe_workload, status_workloads
 from capi_kamaji_proxmox.release.record import DecodeError
 
 
@@ -78,6 +80,7 @@ def _check_watch(args: argparse.Namespace) -> None:
 
 def run_describe(args: argparse.Namespace) -> int:
     _check_watch(args)
+    timeout = _workload_timeout(args)
     with _connect(args) as (client, namespace):
         snap, queries = load_describe(client, namespace, args.release)
 
@@ -95,16 +98,28 @@ def run_describe(args: argparse.Namespace) -> int:
 
         if args.watch:
             return _watch(args, client, snap, queries, render)
-        frame = render(snap)
+        view = describe_view(snap, namespace, args.release)
+        if not args.no_workload:
+            view["workload"] = describe_workload(client, namespace, args.release, view, timeout=timeout)
         if args.output != "table":
-            _print_doc(frame.doc, args.output)
+            _print_doc(view, args.output)
         else:
-            print("\n".join(line.text for line in frame.lines or []))
+            lines = describe_lines(view, args.show_conditions)
+            if "workload" in view:
+                lines += workload_lines(view["workload"])
+            print("\n".join(line.text for line in lines))
     return common.EXIT_OK
+
+
+def _workload_timeout(args: argparse.Namespace) -> float:
+    if args.workload_timeout <= 0:
+        raise common.CLIError("--workload-timeout must be a positive number of seconds", common.EXIT_INVALID)
+    return float(args.workload_timeout)
 
 
 def run_status(args: argparse.Namespace) -> int:
     _check_watch(args)
+    timeout = _workload_timeout(args)
     if args.all_namespaces and args.namespace:
         raise common.CLIError("pass either -A or -n, not both", common.EXIT_INVALID)
     with _connect(args) as (client, namespace):
@@ -119,7 +134,15 @@ def run_status(args: argparse.Namespace) -> int:
 
         if args.watch:
             return _watch(args, client, snap, queries, render)
-        frame = render(snap)
+        rows = status_rows(snap, snap.latest_releases(scope))
+        if rows and not args.no_workload:
+            stats = status_workloads(client, scope, rows, timeout=timeout)
+            print(
+                f"workload clusters: {stats.clusters} read with {stats.requests} request(s), "
+                f"{stats.unreachable} unreachable; management cluster: {client.counter.count()} request(s)",
+                file=sys.stderr,
+            )
+        frame = Frame(doc=rows) if args.output != "table" else Frame(lines=status_lines(rows, args.all_namespaces))
         if args.output != "table":
             _print_doc(frame.doc, args.output)
         elif frame.lines and len(frame.lines) > 1:

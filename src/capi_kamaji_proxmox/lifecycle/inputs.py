@@ -10,34 +10,29 @@ from typing import Any
 
 from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
 from capi_kamaji_proxmox.release.record import Release
-from capi_kamaji_proxmox.values.merge import apply_set, merge_layers
 
 
 @dataclass
 class UserValues:
-    """Values layers in the order given: files (already read), then --set, then --set-string."""
+    """Values layers in Helm's order: files (already read), then --set, --set-string, --set-file."""
 
     files: list[dict[str, Any]] = field(default_factory=list)
     set: list[str] = field(default_factory=list)
     set_string: list[str] = field(default_factory=list)
+    set_file: list[str] = field(default_factory=list)
     reuse_values: bool = False
     reset_values: bool = False
 
     @property
     def given(self) -> bool:
-        return bool(self.files or self.set or self.set_string)
+        return bool(self.files or self.set or self.set_string or self.set_file)
 
     def layered(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
         """The given layers on top of ``base``; with a base, ``--set nodePools[0].replicas=3`` edits the
         reused pool instead of replacing the whole list as plain Helm would."""
-        config: dict[str, Any] = dict(base or {})
-        for layer in self.files:
-            config = merge_layers(config, layer)
-        if self.set:
-            config = apply_set(config, self.set)
-        if self.set_string:
-            config = apply_set(config, self.set_string, as_string=True, flag="--set-string")
-        return config
+        from capi_kamaji_proxmox.values.load import layer_values
+
+        return layer_values(self.files, self.set, self.set_string, self.set_file, base=base)
 
     def config(self, last: Release | None) -> dict[str, Any]:
         """Helm's rule: --reuse-values builds on the last values; with no values given (and no

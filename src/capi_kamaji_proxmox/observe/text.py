@@ -232,9 +232,15 @@ def _status_cells(row: JSON, all_namespaces: bool) -> list[str]:
 
 
 def status_lines(rows: list[JSON], all_namespaces: bool) -> list[Line]:
-    """A kubectl-style table: header plus one line per release."""
+    """A kubectl-style table: header plus one line per release (and WORKLOAD when it was read)."""
+    from .workload import status_cell  # late: workload builds on Line
+
     header = (["NAMESPACE"] if all_namespaces else []) + list(STATUS_COLUMNS)
     table = [header] + [_status_cells(r, all_namespaces) for r in rows]
+    if any("workload" in r for r in rows):
+        header.append("WORKLOAD")
+        for row, cells in zip(rows, table[1:], strict=True):
+            cells.append(status_cell(row.get("workload")))
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
 
     def fmt(cells: list[str]) -> str:

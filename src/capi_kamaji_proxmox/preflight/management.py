@@ -26,6 +26,7 @@ from capi_kamaji_proxmox.kube.discovery import (
     discovery,
 )
 from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, NotFound, Unauthorized
+from capi_kamaji_proxmox.preflight.addons import run_addon_checks
 from capi_kamaji_proxmox.proxmox.preflight import CheckResult, Status
 from capi_kamaji_proxmox.render.apis import KINDS
 from capi_kamaji_proxmox.render.engine import needed_kinds
@@ -62,7 +63,7 @@ RBAC_NAME = "capi-kubeadm-bootstrap-kamaji-reader"
 SAR_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 DATASTORES = KindRequest("kamaji.clastix.io", "datastores", ("v1alpha1",), "Kamaji", "DataStore")
 # Kinds with their own check; the rest belong to the "kinds" check.
-_OWN_CHECK = {"InClusterIPPool", "ServiceMonitor"}
+_OWN_CHECK = {"InClusterIPPool", "ServiceMonitor", "HelmChartProxy", "ClusterResourceSet"}
 _TRANSPORT = (httpx2.TransportError, OSError)
 _BOOTSTRAP_IMAGE = re.compile(r"kubeadm-bootstrap-controller(?:-[a-z0-9]+)?:v(\d+)\.(\d+)\.\d+")
 
@@ -370,6 +371,16 @@ def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
         return CheckResult(name, "fail", f"lost the connection to the API server ({exc})", "run doctor again")
 
 
+def _choose_guarded(disc: Discovery, kind: str) -> tuple[str, str]:
+    """:func:`_choose`, with a lost connection or an API error as the reason instead of an exception."""
+    try:
+        return _choose(disc, kind)
+    except ApiError as exc:
+        return "", f"{kind}: the API server answered {exc.code}: {exc}"
+    except _TRANSPORT as exc:
+        return "", f"{kind}: lost the connection to the API server ({exc})"
+
+
 def _connection_check(client: KubeClient, disc: Discovery) -> CheckResult | None:
     """One fail line when the management cluster cannot be reached or refuses us; else None."""
     try:
@@ -419,6 +430,7 @@ def run_management_checks(
     ]
     if "ServiceMonitor" in kinds:
         results.append(_guard("service-monitor", lambda: check_service_monitor(disc)))
+    results += run_addon_checks(values, lambda kind: _choose_guarded(disc, kind))
     results.append(
         _guard(
             "bootstrap-rbac", lambda: check_bootstrap_rbac(client, disc, bootstrap_namespace, bootstrap_service_account)

@@ -14,6 +14,7 @@ INFRA = "infrastructure.cluster.x-k8s.io"
 CONTROLPLANE = "controlplane.cluster.x-k8s.io"
 IPAM = "ipam.cluster.x-k8s.io"
 MONITORING = "monitoring.coreos.com"
+ADDONS = "addons.cluster.x-k8s.io"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,20 @@ KINDS: dict[str, Kind] = {
         ),
         Kind(IPAM, "InClusterIPPool", "inclusterippools", ("v1alpha2",), "the in-cluster IPAM provider"),
         Kind(MONITORING, "ServiceMonitor", "servicemonitors", ("v1",), "the Prometheus operator"),
+        Kind(
+            ADDONS,
+            "ClusterResourceSet",
+            "clusterresourcesets",
+            ("v1beta2", "v1beta1"),
+            "Cluster API core (ClusterResourceSet)",
+        ),
+        Kind(
+            ADDONS,
+            "HelmChartProxy",
+            "helmchartproxies",
+            ("v1alpha1",),
+            "the Cluster API Add-on Provider Helm (CAAPH)",
+        ),
     )
 }
 

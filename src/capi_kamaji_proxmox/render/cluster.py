@@ -15,6 +15,14 @@ def ref(ctx: RenderContext, kind: str, name: str, from_kind: str) -> dict[str, A
     return {"apiVersion": ctx.apis.api_version(kind), "kind": kind, "name": name}
 
 
+def labels(ctx: RenderContext) -> dict[str, str]:
+    """The Cluster's labels: add-on controllers (ClusterResourceSet, CAAPH, Sveltos) select Clusters,
+    so the chart's ``controlPlane.labels`` (``cni: calico``) are copied here, then ``cluster.labels``.
+    The cluster-name label always stays."""
+    meta: dict[str, str] = ctx.metadata(ctx.cluster)["labels"]
+    return {**meta, **(ctx.cp.labels or {}), **(ctx.cv.labels or {}), **meta}
+
+
 def render(ctx: RenderContext) -> dict[str, Any]:
     net = ctx.cv.cluster_network
     spec = {
@@ -33,7 +41,7 @@ def render(ctx: RenderContext) -> dict[str, Any]:
         {
             "apiVersion": ctx.apis.api_version("Cluster"),
             "kind": "Cluster",
-            "metadata": ctx.metadata(ctx.cluster),
+            "metadata": {**ctx.metadata(ctx.cluster), "labels": labels(ctx)},
             "spec": spec,
         }
     )

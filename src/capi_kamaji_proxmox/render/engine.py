@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from capi_kamaji_proxmox.render import (
+    addons,
     bootstrap_template,
     cluster,
     control_plane,
@@ -42,12 +43,13 @@ def needed_kinds(values: Values, apis: ApiVersions | None = None) -> list[str]:
         kinds.append("InClusterIPPool")
     if values.cluster and values.cluster.metrics and values.cluster.metrics.enabled:
         kinds.append("ServiceMonitor")
-    return kinds
+    return kinds + addons.needed_addon_kinds(values)
 
 
 def render(values: Values, *, release_name: str, namespace: str, apis: ApiVersions) -> list[Manifest]:
     """All objects: IP pools, ProxmoxCluster, KamajiControlPlane, Cluster, per pool
-    ProxmoxMachineTemplate, KubeadmConfigTemplate, MachineDeployment, MachineHealthCheck; metrics."""
+    ProxmoxMachineTemplate, KubeadmConfigTemplate, MachineDeployment, MachineHealthCheck; metrics;
+    add-ons (after the Cluster they select)."""
     apis.require(needed_kinds(values))
     ctx = RenderContext(values=values, release_name=release_name, namespace=namespace, apis=apis)
     out: list[Manifest] = []
@@ -71,4 +73,5 @@ def render(values: Values, *, release_name: str, namespace: str, apis: ApiVersio
         raise ValuesError(problems)
     if metrics.enabled(ctx):
         out += metrics.render(ctx)
+    out += addons.render(ctx)
     return out

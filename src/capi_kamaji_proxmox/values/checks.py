@@ -7,7 +7,9 @@ import re
 from typing import Any
 
 from capi_kamaji_proxmox import naming
+from capi_kamaji_proxmox.values.addon_checks import addon_problems
 from capi_kamaji_proxmox.values.ipranges import IPRange, parse_range
+from capi_kamaji_proxmox.values.labels import label_problems
 from capi_kamaji_proxmox.values.model import (
     DNS_LABEL,
     ClusterValues,
@@ -18,13 +20,6 @@ from capi_kamaji_proxmox.values.model import (
     Values,
 )
 
-LABEL_KEY = (
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-)
-LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
-_LABEL_KEY = re.compile(LABEL_KEY)
-_LABEL_VALUE = re.compile(LABEL_VALUE)
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)")
 
 
@@ -209,7 +204,7 @@ def _pool_checks(i: int, pool: NodePool, problems: list[str], warnings: list[str
             )
     if pool.vm_id_range is not None and pool.vm_id_range.end < pool.vm_id_range.start:
         problems.append(f"{key}.vmIDRange: end {pool.vm_id_range.end} is before start {pool.vm_id_range.start}")
-    _label_checks(f"{key}.labels", parse_labels(pool.labels), problems)
+    problems.extend(label_problems(f"{key}.labels", parse_labels(pool.labels)))
     try:
         parse_taints(pool.taints)
     except ValueError as exc:
@@ -227,14 +222,6 @@ def _pool_checks(i: int, pool: NodePool, problems: list[str], warnings: list[str
     ]:
         if mtu is not None and mtu != 1 and not 1280 <= mtu <= 65520:
             problems.append(f"{key}.{field}: expected 1 (inherit from the bridge) or 1280..65520, got {mtu}")
-
-
-def _label_checks(key: str, labels: dict[str, str], problems: list[str]) -> None:
-    for k, v in labels.items():
-        if not _LABEL_KEY.match(k) or len(k) > 317:
-            problems.append(f"{key}: {k!r} is not a valid label key")
-        if not _LABEL_VALUE.match(v):
-            problems.append(f"{key}: value {v!r} of {k!r} is not a valid label value")
 
 
 def _opted_out(pool: NodePool) -> bool:
@@ -316,9 +303,10 @@ def cross_field(values: Values, user: dict[str, Any], release_name: str, warning
             f"LoadBalancer, got serviceType {net.service_type!r}"
         )
     _overlaps(_address_pools(values, problems), problems)
+    problems.extend(addon_problems(values, warnings))
     metrics = bool(cluster.metrics and cluster.metrics.enabled)
     if cluster.metrics is not None:
-        _label_checks("cluster.metrics.serviceMonitorLabels", cluster.metrics.service_monitor_labels or {}, problems)
+        problems.extend(label_problems("cluster.metrics.serviceMonitorLabels", cluster.metrics.service_monitor_labels))
     if re.match(DNS_LABEL, name):
         devices = [
             (

@@ -321,6 +321,49 @@ def _translate(exc: ValidationError) -> list[str]:
 # --------------------------------------------------------------------------- entry point
 
 
+def read_set_file(key: str, path: str) -> str:
+    """The content of a ``--set-file`` path (UTF-8 text, as Helm reads it); errors name the key."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValuesError([f"--set-file {key}={path}: cannot read file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError:
+        raise ValuesError([f"--set-file {key}={path}: not UTF-8 text"]) from None
+
+
+def user_layer(
+    files: list[str] | None = None,
+    sets: list[str] | None = None,
+    set_strings: list[str] | None = None,
+    set_files: list[str] | None = None,
+    *,
+    base: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The user's values in Helm's order: ``-f`` files, then ``--set``, ``--set-string``, ``--set-file``."""
+    return layer_values([read_values_file(path) for path in files or []], sets, set_strings, set_files, base=base)
+
+
+def layer_values(
+    documents: list[dict[str, Any]],
+    sets: list[str] | None = None,
+    set_strings: list[str] | None = None,
+    set_files: list[str] | None = None,
+    *,
+    base: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Already-read ``-f`` documents, then the ``--set*`` flags, on top of ``base`` (Helm's order)."""
+    config: dict[str, Any] = dict(base or {})
+    for doc in documents:
+        config = merge_layers(config, doc)
+    if sets:
+        config = apply_set(config, sets)
+    if set_strings:
+        config = apply_set(config, set_strings, as_string=True, flag="--set-string")
+    if set_files:
+        config = apply_set(config, set_files, flag="--set-file", read_file=read_set_file)
+    return config
+
+
 def load_values(
     files: list[str] | None = None,
     sets: list[str] | None = None,
@@ -328,17 +371,13 @@ def load_values(
     *,
     release_name: str,
     documents: list[dict[str, Any]] | None = None,
+    set_files: list[str] | None = None,
 ) -> LoadedValues:
-    """Merge defaults, files and ``--set`` like Helm, then validate everything, all at once."""
+    """Merge defaults, files and ``--set*`` like Helm, then validate everything, all at once."""
     config: dict[str, Any] = {}
     for doc in documents or []:
         config = merge_layers(config, doc)
-    for path in files or []:
-        config = merge_layers(config, read_values_file(path))
-    if sets:
-        config = apply_set(config, sets)
-    if set_strings:
-        config = apply_set(config, set_strings, as_string=True, flag="--set-string")
+    config = user_layer(files, sets, set_strings, set_files, base=config)
     return validate_config(config, release_name=release_name)
 
 
@@ -355,6 +394,10 @@ def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValue
     if isinstance(user.get("nodePools"), list):
         # Entries keep their nulls until pool defaulting, where a null deletes a pool default.
         merged["nodePools"] = copy.deepcopy(user["nodePools"])
+    if "addons" in user:
+        # No defaults here, and chart values pass on to Helm in the workload cluster, where a null
+        # deletes the chart's own default: nulls under addons are kept as the user wrote them.
+        merged["addons"] = copy.deepcopy(user["addons"])
     _default_pools(merged)
     try:
         values = Values.model_validate(merged)

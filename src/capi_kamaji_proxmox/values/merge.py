@@ -4,13 +4,16 @@
 - a ``null`` in a later layer deletes the key it overrides (after the final coalesce with the
   defaults no ``null`` is left);
 - ``--set`` / ``--set-string`` use Helm's ``strvals`` syntax (``a.b[0].c=x``, commas separate
-  assignments, ``{a,b}`` is a list, backslash escapes ``,`` ``.`` ``=`` ``[``).
+  assignments, ``{a,b}`` is a list, backslash escapes ``,`` ``.`` ``=`` ``[``);
+- ``--set-file key=path`` uses the same key syntax; the value is the file's whole content, always a
+  string (never typed, never split into a list).
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 from capi_kamaji_proxmox.values.errors import ValuesError
@@ -160,12 +163,18 @@ def _seed_default_pools(config: dict[str, Any], expressions: list[str]) -> None:
 
 
 def apply_set(
-    base: dict[str, Any], expressions: list[str], *, as_string: bool = False, flag: str = "--set"
+    base: dict[str, Any],
+    expressions: list[str],
+    *,
+    as_string: bool = False,
+    flag: str = "--set",
+    read_file: Callable[[str, str], str] | None = None,
 ) -> dict[str, Any]:
     """Apply ``--set`` expressions onto a copy of ``base`` (the merged user files), as Helm does.
 
     Writing into the merged files (rather than overlaying a separate map) is what makes
     ``--set nodePools[0].replicas=5`` change one key of the first pool of a values file.
+    With ``read_file`` (``--set-file``) each value is a path, replaced by ``read_file(key, path)``.
     """
     out = copy.deepcopy(base)
     _seed_default_pools(out, expressions)
@@ -176,9 +185,11 @@ def apply_set(
             key, sep, raw = item.partition("=")
             if not sep:
                 raise ValuesError([f"{flag} {expr!r}: expected KEY=VALUE, got {item!r}"])
-            if raw.startswith("{") and raw.endswith("}"):
+            if read_file is not None:
+                value: Any = read_file(key, _unescape(raw))
+            elif raw.startswith("{") and raw.endswith("}"):
                 inner = raw[1:-1]
-                value: Any = [_typed(_unescape(p), as_string) for p in _split_unescaped(inner, ",") if p != ""]
+                value = [_typed(_unescape(p), as_string) for p in _split_unescaped(inner, ",") if p != ""]
             else:
                 value = _typed(_unescape(raw), as_string)
             _assign(out, _parse_path(key, flag, expr), value, flag, expr)

@@ -226,6 +226,9 @@ class Metrics(Model):
 
 class ClusterValues(Model):
     name: str | None = Field(None, description="Cluster name; empty means the release name.")
+    labels: dict[str, str] | None = Field(
+        None, description="Labels of the Cluster (add-on selectors: ClusterResourceSet, CAAPH, Sveltos)."
+    )
     version: KubeVersion | None = Field(None, description="Kubernetes version (vX.Y.Z).")
     cluster_network: ClusterNetwork | None = None
     control_plane: ControlPlane | None = None
@@ -396,3 +399,8 @@ class Values(Model):
     ipam_provider: IPAMProvider | None = None
     cluster: ClusterValues | None = None
     node_pools: list[NodePool] | None = None
+    addons: _addons.AddonsValues | None = Field(None, description="Add-ons installed into the workload cluster.")
+
+
+# The add-on keys live in their own module, which builds on Model above (hence the late import).
+from capi_kamaji_proxmox.values import addons_model as _addons  # noqa: E402

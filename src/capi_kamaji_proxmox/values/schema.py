@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from capi_kamaji_proxmox.values.checks import LABEL_KEY, LABEL_VALUE
 from capi_kamaji_proxmox.values.defaults import DEFAULTS, POOL_DEFAULTS
+from capi_kamaji_proxmox.values.labels import LABEL_KEY_PATTERN as LABEL_KEY
+from capi_kamaji_proxmox.values.labels import LABEL_VALUE_PATTERN as LABEL_VALUE
 from capi_kamaji_proxmox.values.model import DNS_LABEL, Values
 
 _OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
