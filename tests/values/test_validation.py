@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -326,3 +327,34 @@ def test_negative_durations_are_refused() -> None:
     """A negative nodeDrainTimeout used to pass and be rejected by the server mid-apply (issue 10, item 4)."""
     found = problems(pool(nodeDrainTimeout=-5))
     assert len(found) == 1 and found[0].startswith("nodePools[0].nodeDrainTimeout:"), found
+
+
+def _names_a_key(path: tuple[str | int, ...]) -> bool:
+    """Does this key path exist in the values model (maps may hold any key)?"""
+    from capi_kamaji_proxmox.values.load import _unwrap_models
+    from capi_kamaji_proxmox.values.model import Values
+
+    model: Any = Values
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if model == "map":
+            return True  # inside a map (labels, resources, ...): any key
+        if model is None:
+            return False  # a scalar or a list of scalars has no keys
+        field = next((f for n, f in model.model_fields.items() if part in (f.alias, n)), None)
+        if field is None:
+            return False
+        models = _unwrap_models(field.annotation)
+        model = models[0] if models else ("map" if "dict" in str(field.annotation) else None)
+    return True
+
+
+@pytest.mark.parametrize(("config", "expected"), [(c, e) for _, c, e in CASES], ids=[n for n, _, _ in CASES])
+def test_messages_name_keys_that_exist(config: dict[str, Any], expected: list[str]) -> None:
+    for line in problems(config):
+        head = line.split(": ", 1)[0]
+        path = () if " " in head else tuple(int(i) if i else k for k, i in re.findall(r"([^.\[\]]+)|\[(\d+)\]", head))
+        if line.split(": ", 1)[1].startswith("unknown key"):
+            continue  # names the user's unknown key on purpose
+        assert _names_a_key(path), line

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from capi_kamaji_proxmox.values import checks, salvage
+from capi_kamaji_proxmox.values import checks
 from capi_kamaji_proxmox.values.defaults import TEMPLATE_ID_KEYS, default_values, pool_defaults
 from capi_kamaji_proxmox.values.errors import ValuesError, error_loc, format_path
 from capi_kamaji_proxmox.values.merge import apply_set, coalesce, merge_layers
@@ -402,6 +402,8 @@ def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValue
     try:
         values = Values.model_validate(merged)
     except ValidationError as exc:
+        from capi_kamaji_proxmox.values import salvage  # only bad values pay for it (start-up time)
+
         problems += _translate(exc)
         kept = salvage.salvage(merged, exc)
         if kept.values is not None:
