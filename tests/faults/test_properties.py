@@ -55,7 +55,9 @@ def _fault_property(
     mgmt_cluster: ControlPlane, proxy: FaultProxy, upgrade_writes: int, kubeconfig: Path, fault: str
 ) -> None:
     outcomes: dict[str, int] = {}
-    for k in range(upgrade_writes):
+    # 429 + Retry-After is retried by the client whatever the write: the first, a middle and the last one
+    ks = sorted({0, upgrade_writes // 2, upgrade_writes - 1}) if fault == "429" else list(range(upgrade_writes))
+    for k in ks:
         s = new_scenario(mgmt_cluster)
         proxy.reset()
         if fault == "cut":
@@ -69,7 +71,6 @@ def _fault_property(
             outcome = type(exc).__name__
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         s.converge()
-    gen, n = mgmt_cluster.generation, upgrade_writes
-    print(f"\n{fault} ({gen}): k = 0..{n - 1}, {n}/{n} converged; first runs: {outcomes}")
+    print(f"\n{fault} ({mgmt_cluster.generation}): k in {ks}, {len(ks)}/{len(ks)} converged; first runs: {outcomes}")
     if fault == "429":  # the server asked to retry later: the client does, the operation completes
-        assert outcomes == {"completed": upgrade_writes}
+        assert outcomes == {"completed": len(ks)}
