@@ -42,8 +42,6 @@ def no_traceback(text: str) -> None:
 
 
 LEASE = 10  # seconds; long enough for a refusal while the stopped holder's lease still runs, on a busy machine
-# The holder rules do not depend on the API generation: these tests run against the current one only.
-CURRENT = pytest.mark.parametrize("mgmt_cluster", ["current"], indirect=True)
 
 
 def test_two_at_once_exactly_one_proceeds(mgmt_cluster: ControlPlane, proxy: FaultProxy, tmp_path: Path) -> None:
@@ -62,7 +60,6 @@ def test_two_at_once_exactly_one_proceeds(mgmt_cluster: ControlPlane, proxy: Fau
     s.check()
 
 
-@CURRENT
 def test_recovery_refused_while_the_holder_lives_and_taken_over_once_it_died(
     mgmt_cluster: ControlPlane, proxy: FaultProxy, tmp_path: Path
 ) -> None:
@@ -85,7 +82,6 @@ def test_recovery_refused_while_the_holder_lives_and_taken_over_once_it_died(
     s.converge()
 
 
-@CURRENT
 def test_a_stopped_holder_is_taken_over_after_its_lease_and_then_stops_cleanly(
     mgmt_cluster: ControlPlane, proxy: FaultProxy, tmp_path: Path
 ) -> None:
