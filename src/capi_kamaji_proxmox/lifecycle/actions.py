@@ -15,6 +15,7 @@ from capi_kamaji_proxmox.kube.discovery import APINotServed
 from capi_kamaji_proxmox.kube.errors import ApiError, NotFound
 from capi_kamaji_proxmox.lifecycle import records
 from capi_kamaji_proxmox.lifecycle.apply_plan import apply_all, delete_all
+from capi_kamaji_proxmox.lifecycle.autoscaler_stop import stop_autoscaler
 from capi_kamaji_proxmox.lifecycle.context import ActionContext
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError, ReleaseBusy
 from capi_kamaji_proxmox.lifecycle.guard import refuse_if_busy, refuse_minor_skip
@@ -306,6 +307,7 @@ def uninstall(ctx: ActionContext, name: str) -> Release | None:
         return last
     if last.status is not Status.UNINSTALLING:
         last = _finish(ctx, last, Status.UNINSTALLING, "Deletion in progress (waiting for the Cluster to be deleted)")
+    stop_autoscaler(ctx, name, objs)  # it must not fight the deletion
     delete_all(ctx, clusters)
     deadline = time.monotonic() + ctx.options.timeout
     reported: list[str] = []

@@ -28,6 +28,7 @@ from capi_kamaji_proxmox.kube.discovery import (
     discovery,
 )
 from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, NotFound, Unauthorized
+from capi_kamaji_proxmox.preflight.autoscaler import autoscaler_checks
 from capi_kamaji_proxmox.proxmox.client import ProxmoxError, parse_token_id, parse_url
 from capi_kamaji_proxmox.proxmox.preflight import CheckResult, Status
 from capi_kamaji_proxmox.render.apis import KINDS
@@ -514,6 +515,7 @@ def run_management_checks(
             "credentials-secret", "fail", f"lost the connection to the API server ({exc})", "run doctor again"
         )
     results.append(secret_result)
+    results += [_guard(name, run) for name, run in autoscaler_checks(client, namespace, values, release)]
     return results, creds
 
 

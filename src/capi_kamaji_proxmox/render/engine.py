@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from capi_kamaji_proxmox.render import (
+    autoscaler,
     bootstrap_template,
     cluster,
     control_plane,
@@ -46,7 +47,8 @@ def needed_kinds(values: Values, apis: ApiVersions | None = None) -> list[str]:
 
 def render(values: Values, *, release_name: str, namespace: str, apis: ApiVersions) -> list[Manifest]:
     """All objects: IP pools, ProxmoxCluster, KamajiControlPlane, Cluster, per pool
-    ProxmoxMachineTemplate, KubeadmConfigTemplate, MachineDeployment, MachineHealthCheck; metrics."""
+    ProxmoxMachineTemplate, KubeadmConfigTemplate, MachineDeployment, MachineHealthCheck; metrics;
+    the cluster's autoscaler."""
     apis.require(needed_kinds(values))
     ctx = RenderContext(values=values, release_name=release_name, namespace=namespace, apis=apis)
     out: list[Manifest] = []
@@ -63,4 +65,6 @@ def render(values: Values, *, release_name: str, namespace: str, apis: ApiVersio
             out.append(health_check.render(ctx, pool))
     if metrics.enabled(ctx):
         out += metrics.render(ctx)
+    if autoscaler.enabled(ctx):
+        out += autoscaler.render(ctx)
     return out
