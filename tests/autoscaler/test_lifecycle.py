@@ -15,6 +15,7 @@ import pytest
 
 from tests.autoscaler.conftest import EXAMPLE, Tool
 from tests.harness.kubeapply import KubeAPIError
+from tests.lifecycle.test_interop import _bind
 
 pytestmark = pytest.mark.integration
 
@@ -99,3 +100,31 @@ def test_install_applies_the_autoscaler_and_uninstall_stops_it_before_the_cluste
     assert first == [f"deleted Deployment {NAME}"], first  # and nothing else did
     assert not exists(tool, core(tool), "Cluster", "demo")
     assert not exists(tool, "v1", "ServiceAccount", NAME)
+
+
+def test_documented_role_is_enough_with_the_autoscaler(
+    tool: Tool, values_file: Callable[[str, dict[str, Any]], Path]
+) -> None:
+    """docs/rbac.yaml covers the autoscaler's objects, including granting its Role (no escalation)."""
+    _bind(tool, "carol")
+    carol = tool.cluster.user_kubeconfig("carol")
+    values = str(values_file("demo", AUTOSCALED))
+    for args in (
+        ("install", "demo", "-f", str(EXAMPLE), "-f", values, "--skip-preflight"),
+        (
+            "upgrade",
+            "demo",
+            "-f",
+            str(EXAMPLE),
+            "-f",
+            values,
+            "--skip-preflight",
+            "--set",
+            "autoscaler.extraArgs[0]=--v=4",
+        ),
+        ("status",),
+        ("describe", "demo"),
+        ("uninstall", "demo"),
+    ):
+        result = tool(*args, kubeconfig=carol)
+        assert result.returncode == 0, f"{args}: {result.stderr}"

@@ -216,3 +216,11 @@ def test_bad_per_pool_option_names_the_key() -> None:
     with pytest.raises(ValuesError) as err:
         validate_config(cfg, release_name="demo")
     assert re.search(r"nodePools\[0\]\.autoscaling\.scaleDownUtilizationThreshold", str(err.value))
+
+
+def test_readme_version_table_is_the_code_table() -> None:
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("<!-- autoscaler-versions:start -->")
+    table = readme[start : readme.index("<!-- autoscaler-versions:end -->")]
+    rows = re.findall(r"^\| (\d+\.\d+) \| `(v[\d.]+)` \|$", table, re.M)
+    assert dict(rows) == IMAGE_TAGS

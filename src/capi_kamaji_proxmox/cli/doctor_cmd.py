@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Run every preflight check for a release: the providers and kinds the render needs, the "
         "bootstrap provider's access to KamajiControlPlanes, the Kamaji DataStore, the credentials Secret, and, "
         "with the token from that Secret, Proxmox VE itself (privileges, nodes, template, storage, bridges, "
-        "pool, VM id ranges, capacity, IP ranges). One line per check; exit 1 when any check fails.",
+        "pool, VM id ranges, capacity, IP ranges); with autoscaled pools, which Cluster Autoscaler discovers them and "
+        "the autoscaler's kubeconfig Secret. One line per check; exit 1 when any check fails.",
     )
     p.add_argument("release", metavar="RELEASE", help="release name (the cluster name unless cluster.name is set)")
     common.add_values_flags(p)
