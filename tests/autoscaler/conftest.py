@@ -75,4 +75,4 @@ def run_autoscaler(
     yield start
     for proc in started:
         proc.stop()
-        print(f"--- cluster-autoscaler log tail ({proc.log_path}) ---\n{proc.log_tail(80)}")
+        print(f"--- cluster-autoscaler decisions ({proc.log_path}) ---\n{proc.summary()}")

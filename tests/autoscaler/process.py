@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import socket
 import subprocess
 import time
@@ -23,6 +24,8 @@ import yaml
 from tests.harness.cluster import ControlPlane
 
 # Only for the test: faster loops, no client throttling, a free health port, one process.
+DENIAL = re.compile(r"is forbidden|cannot \w+ resource|403 Forbidden")
+NOTEWORTHY = re.compile(r"^[EWF]\d{4} |[Ss]cale-?(up|down)|unneeded|unremovable|rollout|forbidden")
 TEST_FLAGS = ("--scan-interval=5s", "--kube-client-qps=50", "--kube-client-burst=100")
 
 
@@ -121,9 +124,14 @@ class Autoscaler:
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
 
+    def summary(self, lines: int = 80) -> str:
+        """The log lines that explain a decision (errors, warnings, scale-up/down reasoning)."""
+        keep = [ln for ln in self.log().splitlines() if NOTEWORTHY.search(ln)]
+        return "\n".join(keep[-lines:])
+
     def forbidden(self) -> list[str]:
-        """Log lines that report an RBAC denial."""
-        return [ln for ln in self.log().splitlines() if "forbidden" in ln.lower()]
+        """Log lines that report an RBAC denial (the API's "... is forbidden: User ... cannot ...")."""
+        return [ln for ln in self.log().splitlines() if DENIAL.search(ln)]
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

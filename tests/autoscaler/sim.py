@@ -90,6 +90,16 @@ class Capi:
         ref.update({"apiGroup": group} if self.current else {"apiVersion": f"{group}/{legacy_version}"})
         return ref
 
+    def scale_machine_set(self, machine_set: str, replicas: int) -> None:
+        """The MachineDeployment controller passes the new replicas on to its MachineSet."""
+        self.plane.client.request(
+            "PATCH",
+            self.plane.client.object_path(self.core, "MachineSet", machine_set, self.namespace),
+            json={"spec": {"replicas": replicas}},
+            headers={"Content-Type": "application/merge-patch+json"},
+            params={"fieldManager": "capi-machinedeployment-controller-sim"},
+        )
+
     def machine_set(self, md_name: str, replicas: int) -> str:
         """The MachineSet the MachineDeployment controller creates, owned by the MachineDeployment."""
         md = self.md(md_name)
@@ -118,8 +128,8 @@ class Capi:
         )
         return name
 
-    def add_machine(self, md_name: str, machine_set: str, provider_id: str, node: str) -> str:
-        """A Machine of the MachineSet whose VM became ``node`` (provider ID and nodeRef set)."""
+    def add_machine(self, md_name: str, machine_set: str, provider_id: str) -> str:
+        """A Machine of the MachineSet whose VM is provisioned (provider ID set; no node yet)."""
         md = self.md(md_name)
         ms = self.plane.client.get_object(self.core, "MachineSet", machine_set, self.namespace)
         name = f"{machine_set}-{secrets.token_hex(3)}"
@@ -142,13 +152,16 @@ class Capi:
                 },
             }
         )
+        self._machine_status(name, {"phase": "Provisioned"})
+        return name
+
+    def node_joined(self, machine: str, node: str) -> None:
+        """The Machine controller found the machine's Node: nodeRef set, phase Running."""
         node_ref = {"name": node} if self.current else {"apiVersion": "v1", "kind": "Node", "name": node}
-        body = {
-            "apiVersion": self.core,
-            "kind": "Machine",
-            "metadata": {"name": name},
-            "status": {"phase": "Running", "nodeRef": node_ref},
-        }
+        self._machine_status(machine, {"phase": "Running", "nodeRef": node_ref})
+
+    def _machine_status(self, name: str, status: dict[str, Any]) -> None:
+        body = {"apiVersion": self.core, "kind": "Machine", "metadata": {"name": name}, "status": status}
         path = self.plane.client.object_path(self.core, "Machine", name, self.namespace) + "/status"
         self.plane.client.request(
             "PATCH",
@@ -157,7 +170,6 @@ class Capi:
             json=body,
             headers={"Content-Type": "application/apply-patch+yaml"},
         )
-        return name
 
     def node_annotations(self, machine: str) -> dict[str, str]:
         """What CAPI's Machine controller writes on the Node it found for a Machine."""

@@ -112,7 +112,12 @@ def test_scale_up_then_down_and_upgrade_leaves_replicas_alone(
     values = values_file(
         "demo",
         {
-            "autoscaler": {"enabled": True, "scaleDownUnneededTime": "10s", "scaleDownDelayAfterAdd": "10s"},
+            "autoscaler": {
+                "enabled": True,
+                "scaleDownUnneededTime": "10s",
+                "scaleDownDelayAfterAdd": "10s",
+                "extraArgs": ["--v=4"],  # its log says why, should the scenario fail
+            },
             "nodePools": [pool("workers", 1, 3, "pool=workers", numCores=2, numSockets=2)],
         },
     )
@@ -121,8 +126,9 @@ def test_scale_up_then_down_and_upgrade_leaves_replicas_alone(
     capi.default_replicas(md, 1)
     ms = capi.machine_set(md, 1)
     first = provider_id()
-    m1 = capi.add_machine(md, ms, first, "workers-1")
+    m1 = capi.add_machine(md, ms, first)
     workload.node("workers-1", first, {"pool": "workers"}, "4", "8Gi", capi.node_annotations(m1))
+    capi.node_joined(m1, "workers-1")
     workload.pod("busy", cpu="3", node="workers-1")  # no controller: this node is never removed
     publish_kubeconfig(tool.cluster, workload.plane, tool.namespace, "demo")
     ca = run_autoscaler("demo-cluster-autoscaler")
@@ -131,6 +137,10 @@ def test_scale_up_then_down_and_upgrade_leaves_replicas_alone(
     # 2. a Pod that does not fit beside "busy": 1 -> 2
     workload.pod("more", cpu="2", node_selector={"pool": "workers"})
     wait_for(f"{md} scaled 1 -> 2", lambda: capi.replicas(md) == 2)
+    # CAPI at once: the MachineSet follows, a Machine is created and its VM provisioned (no node yet)
+    capi.scale_machine_set(ms, 2)
+    second = provider_id()
+    m2 = capi.add_machine(md, ms, second)
 
     # 4. an upgrade (a new Kubernetes minor) after the autoscaler changed replicas leaves them alone
     tool.ok(
@@ -148,10 +158,9 @@ def test_scale_up_then_down_and_upgrade_leaves_replicas_alone(
     image = ca.deployment()["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image.endswith(":v1.32.7"), image  # the autoscaler's minor moved with the cluster's
 
-    # 2. the new machine joins; its Pod is gone, so the node is empty and goes again: 2 -> 1
-    second = provider_id()
-    m2 = capi.add_machine(md, ms, second, "workers-2")
+    # 2. the new machine's node joins; its Pod is gone, so the node is empty and goes again: 2 -> 1
     workload.node("workers-2", second, {"pool": "workers"}, "4", "8Gi", capi.node_annotations(m2))
+    capi.node_joined(m2, "workers-2")
     workload.delete_pod("more")
     wait_for(
         "the empty node's Machine marked and replicas 2 -> 1",
