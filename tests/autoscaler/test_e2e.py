@@ -158,10 +158,12 @@ def test_scale_up_then_down_and_upgrade_leaves_replicas_alone(
     image = ca.deployment()["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image.endswith(":v1.32.7"), image  # the autoscaler's minor moved with the cluster's
 
-    # 2. the new machine's node joins; its Pod is gone, so the node is empty and goes again: 2 -> 1
+    # 2. the Pod that asked for it is gone, then the node joins: empty, it goes again: 2 -> 1.
+    # (Joining while the Pod is pending would place it there in the autoscaler's simulation: a Pod
+    # without a controller makes that node unremovable for the next 5 minutes.)
+    workload.delete_pod("more")
     workload.node("workers-2", second, {"pool": "workers"}, "4", "8Gi", capi.node_annotations(m2))
     capi.node_joined(m2, "workers-2")
-    workload.delete_pod("more")
     wait_for(
         "the empty node's Machine marked and replicas 2 -> 1",
         lambda: DELETE_MACHINE in (capi.machine(m2)["metadata"].get("annotations") or {}) and capi.replicas(md) == 1,
