@@ -99,6 +99,23 @@ def helm_bin(pytestconfig: pytest.Config) -> Path:
         pytest.fail(str(exc), pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def autoscaler_bin(pytestconfig: pytest.Config) -> Path:
+    """The real Cluster Autoscaler, built once from ../shared/third_party into the binary cache.
+
+    Under CI=true any failure to have it is an error; locally only a missing Go toolchain
+    (with nothing cached) skips.
+    """
+    try:
+        return binaries.build_source(binaries.AUTOSCALER, log=_uncaptured_log(pytestconfig))
+    except binaries.BuildFailedError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    except binaries.BinariesUnavailableError as exc:
+        if _in_ci():
+            pytest.fail(f"CI: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+
+
 _KEPT_LOGS: list[Path] = []
 
 

@@ -59,13 +59,24 @@ def metrics_role_binding(cluster: str) -> str:
     return f"{cluster}-prometheus-secret-access"
 
 
+def cluster_autoscaler(cluster: str) -> str:
+    """Deployment, ServiceAccount, Role and RoleBinding of the cluster's autoscaler (one name for all)."""
+    return f"{cluster}-cluster-autoscaler"
+
+
 def kubeconfig_secret(cluster: str) -> str:
     """The Secret Cluster API defines for a workload cluster's admin kubeconfig."""
     return f"{cluster}-kubeconfig"
 
 
 def generated_names(
-    cluster: str, pools: list[tuple[str, list[str]]], metrics: bool, *, ipam: bool = True, mhc: set[str] | None = None
+    cluster: str,
+    pools: list[tuple[str, list[str]]],
+    metrics: bool,
+    *,
+    ipam: bool = True,
+    mhc: set[str] | None = None,
+    autoscaler: bool = False,
 ) -> list[tuple[str, str, int]]:
     """(what, name, limit) for every generated name; ``pools`` is (pool, extra device names)."""
     placeholder = "0" * HASH_LEN
@@ -101,6 +112,9 @@ def generated_names(
             ("metrics Role name", metrics_role(cluster), LABEL_LIMIT),
             ("metrics RoleBinding name", metrics_role_binding(cluster), LABEL_LIMIT),
         ]
+    if autoscaler:
+        # A label value too (the Deployment's selector), so the label limit applies.
+        out.append(("autoscaler Deployment/ServiceAccount/Role name", cluster_autoscaler(cluster), LABEL_LIMIT))
     return out
 
 

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.paths import shared_dir
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_DIR = REPO_ROOT / "hack" / "tools"
 GO_MOD = TOOLS_DIR / "go.mod"
@@ -51,6 +53,49 @@ TOOLS: dict[str, Tool] = {
 ASSET_TOOLS = ("kube-apiserver", "etcd")
 
 STAMP = ".stamp.json"
+
+
+@dataclass(frozen=True)
+class SourceTool:
+    """A binary built from a source tree kept beside the checkout (its module is on no proxy).
+
+    The tree may be read-only (CI mounts it so): the build writes only its ``-o`` target and
+    Go's own caches. The version is read from the tree itself, so the cache folder follows it.
+    """
+
+    name: str
+    source: Path
+    version_file: str
+    version_pattern: str
+    tags: tuple[str, ...] = ()
+
+    def version(self) -> str:
+        """The version the source tree declares (e.g. ``1.35.2``)."""
+        path = self.source / self.version_file
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise BinariesUnavailableError(f"cannot read the {self.name} source at {path}: {exc}") from exc
+        m = re.search(self.version_pattern, text)
+        if not m:
+            raise BinariesUnavailableError(f"no version found in {path}")
+        return m.group(1)
+
+    @property
+    def package(self) -> str:
+        """What the stamp records as built: the source folder plus its build tags."""
+        return f"{self.source}#tags={','.join(self.tags)}"
+
+
+# The real Cluster Autoscaler (only its clusterapi provider is compiled in), for the
+# end-to-end autoscaling tier; see ../shared/third_party/README.md.
+AUTOSCALER = SourceTool(
+    name="cluster-autoscaler",
+    source=shared_dir() / "third_party" / "cluster-autoscaler",
+    version_file="version/version.go",
+    version_pattern=r'ClusterAutoscalerVersion\s*=\s*"([^"]+)"',
+    tags=("clusterapi",),
+)
 
 
 class BinariesUnavailableError(RuntimeError):
@@ -100,7 +145,7 @@ def kubebuilder_assets() -> Path | None:
     return None
 
 
-def _stamp_ok(binary: Path, tool: Tool, version: str) -> bool:
+def _stamp_ok(binary: Path, tool: Tool | SourceTool, version: str) -> bool:
     """True when ``binary`` exists and its stamp says it was built from the pinned version."""
     stamp = binary.parent / STAMP
     if not (binary.is_file() and os.access(binary, os.X_OK) and stamp.is_file()):
@@ -139,13 +184,44 @@ def build(
     env: dict[str, str] | None = None,
     log: Callable[[str], None] = _log,
 ) -> Path:
-    """Return the cached binary for ``name``, building it with ``go build`` if needed.
+    """Return the cached binary for ``name``, building it with ``go build`` if needed."""
+    tool = TOOLS[name]
+    version = pinned_versions()[name]
+    cmd = ["build", "-trimpath", "-ldflags=-s -w", "-o", "{out}", tool.package]
+    return _cached_build(tool, version, cmd, TOOLS_DIR, root=root, env=env, log=log)
+
+
+def build_source(
+    tool: SourceTool = AUTOSCALER,
+    *,
+    root: Path | None = None,
+    env: dict[str, str] | None = None,
+    log: Callable[[str], None] = _log,
+) -> Path:
+    """Return the cached binary built from ``tool``'s source tree (``go build -tags ... -o``)."""
+    version = tool.version()
+    cmd = ["build", "-trimpath", "-ldflags=-s -w", "-o", "{out}", "."]
+    if tool.tags:
+        cmd[1:1] = ["-tags", ",".join(tool.tags)]
+    return _cached_build(tool, version, cmd, tool.source, root=root, env=env, log=log)
+
+
+def _cached_build(
+    tool: Tool | SourceTool,
+    version: str,
+    args: list[str],
+    cwd: Path,
+    *,
+    root: Path | None,
+    env: dict[str, str] | None,
+    log: Callable[[str], None],
+) -> Path:
+    """Build once under the lock into the cache, with a stamp; ``{out}`` in ``args`` is the output.
 
     The build writes to a temporary file next to the target and renames it into place,
     so a crash mid-build never leaves a truncated binary that looks valid.
     """
-    tool = TOOLS[name]
-    version = pinned_versions()[name]
+    name = tool.name
     root = root or cache_root()
     target = cached_path(name, version, root)
     if _stamp_ok(target, tool, version):
@@ -161,10 +237,10 @@ def build(
         build_env["CGO_ENABLED"] = "0"
         fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", dir=target.parent)
         os.close(fd)
-        cmd = [go, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp_name, tool.package]
+        cmd = [go, *(tmp_name if a == "{out}" else a for a in args)]
         log(f"building {name} {version} (first run only; may take several minutes)")
         started = time.monotonic()
-        proc = subprocess.run(cmd, cwd=TOOLS_DIR, env=build_env, capture_output=True, text=True, check=False)
+        proc = subprocess.run(cmd, cwd=cwd, env=build_env, capture_output=True, text=True, check=False)
         seconds = time.monotonic() - started
         if proc.returncode != 0:
             with contextlib.suppress(OSError):
@@ -215,8 +291,11 @@ def availability_problem() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tests.harness.binaries``: build every tool and print its path."""
-    del argv
+    """``python -m tests.harness.binaries [cluster-autoscaler]``: build the tools and print their paths."""
+    args = argv if argv is not None else sys.argv[1:]
+    if "cluster-autoscaler" in args:
+        print(f"cluster-autoscaler\t{build_source()}")
+        return 0
     for name, path in resolve_all().items():
         print(f"{name}\t{path}")
     return 0

@@ -1,6 +1,6 @@
 """``uninstall``: an ordered list of phases, each deleting part of the release and waiting as it needs.
 
-The Cluster goes first and must be gone (Cluster API removes machines, VMs, control plane and
+The cluster's autoscaler stops first (it would fight the deletion); then the Cluster goes and must be gone (Cluster API removes machines, VMs, control plane and
 infrastructure) before the rest is deleted. A timeout stops with what blocks; running the command
 again resumes (the record says ``uninstalling``). To delete something earlier (e.g. an autoscaler
 before the Cluster), insert a phase into :data:`PHASES`.
@@ -17,6 +17,7 @@ from capi_kamaji_proxmox.kube import apply as kube
 from capi_kamaji_proxmox.kube.discovery import APINotServed
 from capi_kamaji_proxmox.kube.errors import ApiError, NotFound
 from capi_kamaji_proxmox.lifecycle.apply_plan import delete_all
+from capi_kamaji_proxmox.lifecycle.autoscaler_stop import stop_autoscaler
 from capi_kamaji_proxmox.lifecycle.context import ActionContext
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
 from capi_kamaji_proxmox.lifecycle.guard import refuse_busy, refuse_foreign, take_over
@@ -110,8 +111,14 @@ def delete_rest(u: Uninstall) -> None:
     delete_all(u.ctx, [o for o in u.objs if o["kind"] != "Cluster"])
 
 
-# (what the phase does, for the dry run; the phase). Order matters.
+def stop_autoscalers(u: Uninstall) -> None:
+    """Delete the autoscaler Deployment and wait until its Pods are gone, before the Cluster."""
+    stop_autoscaler(u.ctx, u.name, u.objs)
+
+
+# (what the phase does, for the dry run; the phase; the kinds it deletes). Order matters.
 PHASES: list[tuple[str, Callable[[Uninstall], None], tuple[str, ...] | None]] = [
+    ("stop the autoscaler and wait until its Pods are gone", stop_autoscalers, ("Deployment",)),
     ("delete the Cluster and wait until it is gone", delete_clusters, ("Cluster",)),
     ("delete the rest", delete_rest, None),
 ]

@@ -226,6 +226,36 @@ def _machine(m: JSON, infra: JSON | None) -> JSON:
     }
 
 
+def _autoscaler(snap: Snapshot, namespace: str, targets: Targets) -> JSON | None:
+    """The cluster's autoscaler Deployment: ready or not, and which image (so its minor shows)."""
+    if not targets.autoscaler:
+        return None
+    dep = snap.get("Deployment", namespace, targets.autoscaler)
+    if dep is None:
+        return {
+            "name": targets.autoscaler,
+            "found": False,
+            "ready": None,
+            "desired": None,
+            "image": "",
+            "isReady": False,
+            "conditions": [],
+        }
+    containers = dig(dep, "spec", "template", "spec", "containers") or []
+    image = str(containers[0].get("image", "")) if containers and isinstance(containers[0], dict) else ""
+    desired = dig(dep, "spec", "replicas")
+    ready = dig(dep, "status", "readyReplicas") or 0
+    return {
+        "name": targets.autoscaler,
+        "found": True,
+        "ready": ready,
+        "desired": desired if isinstance(desired, int) else 1,
+        "image": image,
+        "isReady": isinstance(desired, int) and ready >= desired > 0,
+        "conditions": _conds(dep),
+    }
+
+
 def _belongs(obj: JSON, cluster: str) -> bool:
     return labels_of(obj).get(CLUSTER_NAME_LABEL) == cluster or dig(obj, "spec", "clusterName") == cluster
 
@@ -241,7 +271,14 @@ def describe_view(snap: Snapshot, namespace: str, release_name: str) -> JSON:
         raise ReleaseMissing(f"release {release_name!r} not found in namespace {namespace!r}")
     rel = latest[0]
     targets = release_targets(rel)
-    out: JSON = {"release": _release(rel), "cluster": None, "controlPlane": None, "pools": [], "problems": []}
+    out: JSON = {
+        "release": _release(rel),
+        "cluster": None,
+        "controlPlane": None,
+        "pools": [],
+        "autoscaler": None,
+        "problems": [],
+    }
     if targets is None:
         out["problems"].append("the release manifest has no Cluster: nothing to describe")
         return out
@@ -256,6 +293,7 @@ def describe_view(snap: Snapshot, namespace: str, release_name: str) -> JSON:
     else:
         out["controlPlane"] = _control_plane(cp)
     out["pools"] = _pools(snap, namespace, targets)
+    out["autoscaler"] = _autoscaler(snap, namespace, targets)
     return out
 
 
@@ -289,6 +327,12 @@ def _pools(snap: Snapshot, namespace: str, targets: Targets) -> list[JSON]:
     return pools
 
 
+def _bounds(md: JSON | None) -> JSON:
+    """``{"autoscaling": {"min", "max"}}`` for an autoscaled pool's status entry, else nothing."""
+    b = autoscaling(md) if md is not None else None
+    return {"autoscaling": {"min": b[0], "max": b[1]}} if b else {}
+
+
 def status_rows(snap: Snapshot, releases: Iterable[Release]) -> list[JSON]:
     """One row per release that manages a Cluster; joins by index, O(objects + releases)."""
     mds_by_cluster: dict[tuple[str, str], list[JSON]] = defaultdict(list)
@@ -318,6 +362,7 @@ def status_rows(snap: Snapshot, releases: Iterable[Release]) -> list[JSON]:
                     "rollingOut": rollout["inProgress"],
                     "progress": rollout["progress"],
                     "missing": dep is None,
+                    **_bounds(dep),
                 }
             )
         cpv = _control_plane(cp) if cp is not None else None
@@ -340,6 +385,7 @@ def status_rows(snap: Snapshot, releases: Iterable[Release]) -> list[JSON]:
                 },
                 "pools": pools,
                 "rollingOut": [p["name"] for p in pools if p["rollingOut"]],
+                **({"autoscaler": auto} if (auto := _autoscaler(snap, ns, targets)) is not None else {}),
             }
         )
     return rows

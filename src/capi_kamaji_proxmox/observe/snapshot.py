@@ -65,6 +65,7 @@ OBSERVED_KINDS: dict[str, ObservedKind] = {
             ("v1alpha2", "v1alpha1"),
             "the Kamaji control-plane provider",
         ),
+        ObservedKind("Deployment", "apps", "deployments", ("v1",), "the Kubernetes apps API"),
         ObservedKind(
             "ProxmoxMachine",
             INFRA,
@@ -248,10 +249,14 @@ class Targets:
     control_plane: str
     control_plane_kind: str
     machine_deployments: tuple[str, ...]
+    autoscaler: str = ""  # the cluster's autoscaler Deployment, when the release runs one
 
 
 _DOC_SPLIT = re.compile(r"(?m)^---[ \t]*(?:#.*)?$")
-_WANTED_KIND = re.compile(r"(?m)^kind:[ \t]*[\"']?(Cluster|KamajiControlPlane|MachineDeployment)[\"']?[ \t]*$")
+_WANTED_KIND = re.compile(
+    r"(?m)^kind:[ \t]*[\"']?(Cluster|KamajiControlPlane|MachineDeployment|Deployment)[\"']?[ \t]*$"
+)
+AUTOSCALER_LABEL = ("app.kubernetes.io/name", "cluster-autoscaler")
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TARGETS_CACHE: dict[tuple[str, str, int, int], Targets | None] = {}
 
@@ -300,7 +305,16 @@ def _targets(release: Release) -> Targets | None:
     cp_name = str(cp_ref.get("name") or (name_of(kcp) if kcp else "") or cname)
     cp_kind = str(cp_ref.get("kind") or "KamajiControlPlane")
     mds = tuple(name_of(o) for o in objs if o.get("kind") == "MachineDeployment" and _is_capi(o))
-    return Targets(cname, cp_name, cp_kind, mds)
+    key, value = AUTOSCALER_LABEL
+    autoscaler = next(
+        (
+            name_of(o)
+            for o in objs
+            if o.get("kind") == "Deployment" and ((o.get("metadata") or {}).get("labels") or {}).get(key) == value
+        ),
+        "",
+    )
+    return Targets(cname, cp_name, cp_kind, mds, autoscaler)
 
 
 def _is_capi(obj: JSON) -> bool:

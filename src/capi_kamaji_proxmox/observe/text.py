@@ -160,6 +160,14 @@ def _pool_node(pool: JSON, show: str, now: datetime | None) -> _Node:
     return node
 
 
+def _autoscaler_node(a: JSON, show: str) -> _Node:
+    key = f"Autoscaler/{a['name']}"
+    if not a["found"]:
+        return _Node(key, key, ["Deployment not found"])
+    details = [f"{_n(a['ready'])}/{_n(a['desired'])} ready", f"image {a['image'] or '?'}"]
+    return _Node(key, key, details, notes=_cond_notes(a["conditions"], show))
+
+
 def _flatten(nodes: list[_Node], prefix: str, out: list[tuple[str, _Node, str]]) -> None:
     """(prefix for the label, node, prefix for notes under it) in display order."""
     for i, node in enumerate(nodes):
@@ -202,6 +210,8 @@ def describe_lines(view: JSON, show: str = "failing", now: datetime | None = Non
         workers = _Node("Workers", "Workers", [f"{len(view['pools'])} pool(s)"])
         workers.children = [_pool_node(p, show, now) for p in view["pools"]]
         root.children.append(workers)
+    if view.get("autoscaler"):
+        root.children.append(_autoscaler_node(view["autoscaler"], show))
     return lines + _render([root])
 
 
@@ -231,12 +241,32 @@ def _status_cells(row: JSON, all_namespaces: bool) -> list[str]:
     return ([row["namespace"]] if all_namespaces else []) + cells
 
 
+def _autoscaler_cell(row: JSON) -> str:
+    """``ready v1.35.2 (workers 0..3)``: the autoscaler's state, tag and each pool's bounds."""
+    a = row.get("autoscaler")
+    if a is None:
+        return "-"
+    state = "ready" if a["isReady"] else ("missing" if not a["found"] else "not ready")
+    tag = a["image"].rsplit(":", 1)[-1] if ":" in a["image"] else a["image"]
+    bounds = ", ".join(
+        f"{p['name']} {p['autoscaling']['min']}..{p['autoscaling']['max']}"
+        for p in row["pools"]
+        if p.get("autoscaling")
+    )
+    return " ".join(x for x in (state, tag, f"({bounds})" if bounds else "") if x)
+
+
 def status_lines(rows: list[JSON], all_namespaces: bool) -> list[Line]:
-    """A kubectl-style table: header plus one line per release (and WORKLOAD when it was read)."""
+    """A kubectl-style table: header plus one line per release (AUTOSCALER only when one runs, WORKLOAD
+    when it was read)."""
     from .workload import status_cell  # late: workload builds on Line
 
     header = (["NAMESPACE"] if all_namespaces else []) + list(STATUS_COLUMNS)
     table = [header] + [_status_cells(r, all_namespaces) for r in rows]
+    if any(r.get("autoscaler") for r in rows):
+        header.insert(len(header) - 2, "AUTOSCALER")
+        for cells, r in zip(table[1:], rows, strict=True):
+            cells.insert(len(cells) - 2, _autoscaler_cell(r))
     if any("workload" in r for r in rows):
         header.append("WORKLOAD")
         for row, cells in zip(rows, table[1:], strict=True):

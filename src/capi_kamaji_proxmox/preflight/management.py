@@ -27,6 +27,7 @@ from capi_kamaji_proxmox.kube.discovery import (
 )
 from capi_kamaji_proxmox.kube.errors import ApiError, Forbidden, NotFound, Unauthorized
 from capi_kamaji_proxmox.preflight.addons import run_addon_checks
+from capi_kamaji_proxmox.preflight.autoscaler import autoscaler_checks
 from capi_kamaji_proxmox.proxmox.preflight import CheckResult, Status
 from capi_kamaji_proxmox.render.apis import KINDS
 from capi_kamaji_proxmox.render.engine import needed_kinds
@@ -454,6 +455,7 @@ def run_management_checks(
             "credentials-secret", "fail", f"lost the connection to the API server ({exc})", "run doctor again"
         )
     results.append(secret_result)
+    results += [_guard(name, run) for name, run in autoscaler_checks(client, namespace, values, release)]
     return results, creds
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from capi_kamaji_proxmox.render import (
     addons,
+    autoscaler,
     bootstrap_template,
     cluster,
     control_plane,
@@ -49,7 +50,7 @@ def needed_kinds(values: Values, apis: ApiVersions | None = None) -> list[str]:
 def render(values: Values, *, release_name: str, namespace: str, apis: ApiVersions) -> list[Manifest]:
     """All objects: IP pools, ProxmoxCluster, KamajiControlPlane, Cluster, per pool
     ProxmoxMachineTemplate, KubeadmConfigTemplate, MachineDeployment, MachineHealthCheck; metrics;
-    add-ons (after the Cluster they select)."""
+    the cluster's autoscaler; add-ons (after the Cluster they select)."""
     apis.require(needed_kinds(values))
     ctx = RenderContext(values=values, release_name=release_name, namespace=namespace, apis=apis)
     out: list[Manifest] = []
@@ -73,5 +74,7 @@ def render(values: Values, *, release_name: str, namespace: str, apis: ApiVersio
         raise ValuesError(problems)
     if metrics.enabled(ctx):
         out += metrics.render(ctx)
+    if autoscaler.enabled(ctx):
+        out += autoscaler.render(ctx)
     out += addons.render(ctx)
     return out

@@ -19,6 +19,31 @@ from capi_kamaji_proxmox.values.model import NodePool
 MIN_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 MAX_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"
 CAPACITY = "capacity.cluster-autoscaler.kubernetes.io/"
+OPTIONS = "cluster.x-k8s.io/autoscaling-options-"
+
+
+def go_duration(value: int | str) -> str:
+    """The autoscaler parses these with Go's time.ParseDuration: whole seconds get an ``s``."""
+    return f"{value}s" if isinstance(value, int) else value
+
+
+def _per_pool_options(pool: NodePool) -> dict[str, str]:
+    """The autoscaler's per-node-group options (they override its flags for this pool only)."""
+    auto = pool.autoscaling
+    assert auto is not None
+    out: dict[str, str] = {}
+    if auto.scale_down_utilization_threshold is not None:
+        out[OPTIONS + "scaledownutilizationthreshold"] = f"{auto.scale_down_utilization_threshold:g}"
+    for key, value in (
+        ("scaledownunneededtime", auto.scale_down_unneeded_time),
+        ("scaledownunreadytime", auto.scale_down_unready_time),
+        ("maxnodeprovisiontime", auto.max_node_provision_time),
+    ):
+        if value is not None:
+            out[OPTIONS + key] = go_duration(value)
+    if auto.max_pods is not None:
+        out[CAPACITY + "maxPods"] = str(auto.max_pods)
+    return out
 
 
 def autoscaled(pool: NodePool) -> bool:
@@ -43,6 +68,7 @@ def _autoscaler_annotations(pool: NodePool) -> dict[str, str]:
     taints = taint_args(pool)
     if taints:
         out[CAPACITY + "taints"] = taints
+    out.update(_per_pool_options(pool))
     return out
 
 

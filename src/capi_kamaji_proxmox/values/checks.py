@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from capi_kamaji_proxmox import naming
+from capi_kamaji_proxmox.values import autoscaler
 from capi_kamaji_proxmox.values.addon_checks import addon_problems
 from capi_kamaji_proxmox.values.ipranges import IPRange, parse_range
 from capi_kamaji_proxmox.values.labels import label_problems
@@ -304,6 +305,7 @@ def cross_field(values: Values, user: dict[str, Any], release_name: str, warning
         )
     _overlaps(_address_pools(values, problems), problems)
     problems.extend(addon_problems(values, warnings))
+    problems.extend(autoscaler.problems(values))
     metrics = bool(cluster.metrics and cluster.metrics.enabled)
     if cluster.metrics is not None:
         problems.extend(label_problems("cluster.metrics.serviceMonitorLabels", cluster.metrics.service_monitor_labels))
@@ -321,7 +323,10 @@ def cross_field(values: Values, user: dict[str, Any], release_name: str, warning
         ]
         ipam = node_range_source(values) == "ipamProvider"
         mhc = {p.name for p in pools if p.machine_health_check and p.machine_health_check.enabled}
-        for what, generated, limit in naming.generated_names(name, devices, metrics, ipam=ipam, mhc=mhc):
+        names = naming.generated_names(
+            name, devices, metrics, ipam=ipam, mhc=mhc, autoscaler=autoscaler.enabled(values)
+        )
+        for what, generated, limit in names:
             if len(generated) > limit:
                 problems.append(
                     f"{what}: {generated!r} is {len(generated)} characters, {len(generated) - limit} "

@@ -97,7 +97,7 @@ def _type_name(annotation: Any) -> str:
         return "map"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "object"
-    return {int: "int", str: "string", bool: "bool"}.get(annotation, str(annotation))
+    return {int: "int", str: "string", bool: "bool", float: "number"}.get(annotation, str(annotation))
 
 
 def _default_at(path: list[str]) -> Any:

@@ -251,6 +251,14 @@ class Autoscaling(Model):
     labels: dict[str, str] | None = Field(None, description="Autoscaler discovery labels.")
     min_size: int | None = Field(None, ge=0, description="Smallest size; 0 allows scale from zero.")
     max_size: int | None = Field(None, ge=0, description="Largest size.")
+    # The autoscaler's per-node-group options, rendered as MachineDeployment annotations.
+    scale_down_utilization_threshold: float | None = Field(
+        None, ge=0, le=1, description="Node utilization below which a node may be removed (0..1)."
+    )
+    scale_down_unneeded_time: Duration | None = Field(None, description="How long a node is unneeded before removal.")
+    scale_down_unready_time: Duration | None = Field(None, description="How long an unready node waits before removal.")
+    max_node_provision_time: Duration | None = Field(None, description="How long a new node may take to register.")
+    max_pods: int | None = Field(None, ge=1, description="Pods per node, for scale from zero (kubelet maxPods).")
 
 
 class TemplateSelector(Model):
@@ -394,11 +402,66 @@ class NodePool(Model):
     checks: Checks | None = Field(None, description="Skip the cloud-init or guest-agent waits (Talos, Flatcar).")
 
 
+# --------------------------------------------------------------------------- cluster autoscaler
+
+
+Expander = Literal["random", "most-pods", "least-waste", "least-nodes", "priority"]
+
+
+class AutoscalerImage(Model):
+    repository: NonEmpty | None = Field(None, description="Cluster Autoscaler image repository.")
+    tag: Tag | None = Field(None, description="Image tag; default: chosen from cluster.version's minor.")
+    pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = Field(None, description="Image pull policy.")
+
+
+class KubeconfigSecretRef(Model):
+    name: NonEmpty | None = Field(
+        None, description="Secret with the workload kubeconfig; default <cluster>-kubeconfig."
+    )
+    key: NonEmpty | None = Field(None, description="Key of the kubeconfig in that Secret; default value.")
+
+
+class AutoscalerValues(Model):
+    enabled: bool | None = Field(None, description="Run a Cluster Autoscaler for this cluster's autoscaled pools.")
+    image: AutoscalerImage | None = None
+    resources: dict[str, dict[str, str | int]] | None = Field(None, description="requests/limits of the container.")
+    extra_args: list[NonEmpty] | None = Field(None, description='More autoscaler flags, as "--flag=value".')
+    scale_down_enabled: bool | None = Field(None, description="Remove unneeded nodes (--scale-down-enabled).")
+    scale_down_unneeded_time: Duration | None = Field(
+        None, description="How long a node is unneeded before removal (--scale-down-unneeded-time)."
+    )
+    scale_down_delay_after_add: Duration | None = Field(
+        None, description="No scale-down for this long after a scale-up (--scale-down-delay-after-add)."
+    )
+    scale_down_utilization_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Utilization below which a node may go (0..1, --scale-down-utilization-threshold).",
+    )
+    max_node_provision_time: Duration | None = Field(
+        None, description="How long a new node may take to register (--max-node-provision-time)."
+    )
+    expander: Expander | list[Expander] | None = Field(
+        None, description="--expander: a strategy or a list tried in order (least-waste, random, ...)."
+    )
+    kubeconfig_secret: KubeconfigSecretRef | None = Field(
+        None, description="Workload-cluster kubeconfig the autoscaler mounts."
+    )
+    node_selector: dict[str, str] | None = Field(None, description="Node selector of the autoscaler Pod.")
+    tolerations: list[dict[str, Any]] | None = Field(None, description="core/v1 Tolerations of the autoscaler Pod.")
+    affinity: dict[str, Any] | None = Field(None, description="core/v1 Affinity of the autoscaler Pod.")
+    priority_class_name: NonEmpty | None = Field(None, description="PriorityClass of the autoscaler Pod.")
+
+
 class Values(Model):
     proxmox: ProxmoxValues | None = None
     ipam_provider: IPAMProvider | None = None
     cluster: ClusterValues | None = None
     node_pools: list[NodePool] | None = None
+    autoscaler: AutoscalerValues | None = Field(
+        None, description="A Cluster Autoscaler per cluster (off unless enabled)."
+    )
     addons: _addons.AddonsValues | None = Field(None, description="Add-ons installed into the workload cluster.")
 
 
