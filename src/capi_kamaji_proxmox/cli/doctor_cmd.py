@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "with the token and TLS settings from that Secret, as CAPMOX will use them, Proxmox VE itself (TLS, "
         "privileges, nodes, template, guest agent, storage, bridges, cloud-init ISO store, pool, VM id ranges, "
         "capacity, IP ranges); with autoscaled pools, which Cluster Autoscaler discovers them and the autoscaler's "
-        "kubeconfig Secret; with add-ons, their backend and the pod network. One line per check, each failure with its fix; exit 1 when any check fails.",
+        "kubeconfig Secret; with add-ons, their backend and the pod network. One line per check, each failure "
+        "with its fix; exit 1 when any check fails.",
     )
     p.add_argument("release", metavar="RELEASE", help="release name (the cluster name unless cluster.name is set)")
     common.add_values_flags(p)

@@ -1,9 +1,9 @@
 """``uninstall``: an ordered list of phases, each deleting part of the release and waiting as it needs.
 
-The cluster's autoscaler stops first (it would fight the deletion); then the Cluster goes and must be gone (Cluster API removes machines, VMs, control plane and
-infrastructure) before the rest is deleted. A timeout stops with what blocks; running the command
-again resumes (the record says ``uninstalling``). To delete something earlier (e.g. an autoscaler
-before the Cluster), insert a phase into :data:`PHASES`.
+The cluster's autoscaler stops first (it would fight the deletion). Then the Cluster goes and must
+be gone (Cluster API removes machines, VMs, control plane and infrastructure) before the rest is
+deleted. A timeout stops with what blocks; running the command again resumes (the record says
+``uninstalling``). To delete something earlier, insert a phase into :data:`PHASES`.
 """
 
 from __future__ import annotations
