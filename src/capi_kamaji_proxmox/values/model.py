@@ -21,6 +21,8 @@ NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 KubeVersion = Annotated[str, StringConstraints(pattern=K8S_VERSION)]
 Tag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-+.]*$")]
 IntOrPercent = int | Annotated[str, StringConstraints(pattern=r"^[0-9]+%$")]
+
+
 # A duration is either whole seconds or a Go-style duration string such as "10m" or "1h30m".
 def _not_negative(v: int | str) -> int | str:
     """Seconds are never negative: the server would reject one object after others were applied."""
