@@ -8,7 +8,7 @@ from typing import Any
 
 from capi_kamaji_proxmox.kube import apply as kube
 from capi_kamaji_proxmox.kube.discovery import discovery
-from capi_kamaji_proxmox.kube.errors import ApiError, ApplyConflict, Forbidden
+from capi_kamaji_proxmox.kube.errors import ApiError, ApplyConflict, Forbidden, NotFound
 from capi_kamaji_proxmox.lifecycle.context import ActionContext
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
 from capi_kamaji_proxmox.lifecycle.objects import ref
@@ -66,6 +66,19 @@ def apply_all(
 DRY_RUN_WORKERS = 8
 
 
+def _binds_planned_role(obj: dict[str, Any], objs: list[dict[str, Any]]) -> bool:
+    """A RoleBinding to a Role of the same plan. In a dry run that Role does not exist yet, so for a
+    user without ``bind`` the server's escalation check cannot resolve it and answers NotFound. Once
+    the Role itself is applied (which needs every permission it grants) the binding passes that same
+    check, so a NotFound here is no reason to stop."""
+    role = obj.get("roleRef") or {}
+    return (
+        obj["kind"] == "RoleBinding"
+        and role.get("kind") == "Role"
+        and any(o["kind"] == "Role" and o["metadata"]["name"] == role.get("name") for o in objs)
+    )
+
+
 def dry_run_all(ctx: ActionContext, objs: list[dict[str, Any]], *, force: bool = False) -> list[dict[str, Any]]:
     """Server-side dry run of every object, concurrently (one request each, no GET); the objects as
     the server would store them (defaults filled in). Any rejection stops before anything is
@@ -78,6 +91,8 @@ def dry_run_all(ctx: ActionContext, objs: list[dict[str, Any]], *, force: bool =
         try:
             return _apply_one(ctx, obj, force=force, dry_run=True)
         except ApiError as exc:
+            if isinstance(exc, NotFound) and _binds_planned_role(obj, objs):
+                return obj
             return describe_error(obj, exc)
 
     with ThreadPoolExecutor(max_workers=max(1, min(DRY_RUN_WORKERS, len(objs)))) as pool:
