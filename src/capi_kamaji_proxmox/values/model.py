@@ -374,8 +374,28 @@ class NodePool(Model):
     checks: Checks | None = Field(None, description="Skip the cloud-init or guest-agent waits (Talos, Flatcar).")
 
 
+# --------------------------------------------------------------------------- upgrades
+
+
+class UpgradeStrategy(Model):
+    """How a change of cluster.version is carried out (a key of this tool; the chart has none)."""
+
+    pools: Literal["parallel", "serial"] | list[DnsLabel] | None = Field(
+        None,
+        description="After the control plane: all pools at once (parallel, default), one at a time in "
+        "values order (serial), or one at a time in the order of this list of pool names.",
+    )
+    pause: Duration | None = Field(None, description="Pause between two pools when serial (10m or seconds).")
+    via: list[KubeVersion] | None = Field(
+        None, description="Patch versions to pass through when skipping minors (e.g. [v1.32.9])."
+    )
+
+
 class Values(Model):
     proxmox: ProxmoxValues | None = None
     ipam_provider: IPAMProvider | None = None
     cluster: ClusterValues | None = None
     node_pools: list[NodePool] | None = None
+    upgrade_strategy: UpgradeStrategy | None = Field(
+        None, description="Order of a Kubernetes version upgrade: control plane first, then the pools."
+    )
