@@ -20,22 +20,32 @@ from tests.proxmox_sim import Inventory, PVESimulator
 
 TOKEN = "capmox@pve!capi"
 POOL = PoolNeeds(
-    "workers", max_machines=5, memory_mib=8192, cores=4, disk_gb=40,
-    template_tags=("k8s", "ubuntu"), storage="ceph", networks=(NetworkNeeds("vmbr0"),),
+    "workers",
+    max_machines=5,
+    memory_mib=8192,
+    cores=4,
+    disk_gb=40,
+    template_tags=("k8s", "ubuntu"),
+    storage="ceph",
+    networks=(NetworkNeeds("vmbr0"),),
     resource_pool="capi",
 )
 
 
-def make_req(nodes: tuple[str, ...] = ("pve1", "pve2"),
-             ranges: tuple[str, ...] = ("10.0.0.10-10.0.0.30",), **pool: object
-             ) -> ProxmoxRequirements:
+def make_req(
+    nodes: tuple[str, ...] = ("pve1", "pve2"), ranges: tuple[str, ...] = ("10.0.0.10-10.0.0.30",), **pool: object
+) -> ProxmoxRequirements:
     return ProxmoxRequirements(
-        allowed_nodes=nodes, pools=(replace(POOL, **pool),),  # type: ignore[arg-type]
-        ip_ranges=tuple(IPRange.parse(r) for r in ranges), gateway="10.0.0.1")
+        allowed_nodes=nodes,
+        pools=(replace(POOL, **pool),),  # type: ignore[arg-type]
+        ip_ranges=tuple(IPRange.parse(r) for r in ranges),
+        gateway="10.0.0.1",
+    )
 
 
-def run(sim: PVESimulator, req: ProxmoxRequirements, token: str = TOKEN, url: str | None = None
-        ) -> dict[str, CheckResult]:
+def run(
+    sim: PVESimulator, req: ProxmoxRequirements, token: str = TOKEN, url: str | None = None
+) -> dict[str, CheckResult]:
     client = ProxmoxClient(url or sim.url, token, token_of(sim, token), ca_file=sim.ca_path)
     results = run_proxmox_checks(client, req)
     return {r.name: r for r in results}
@@ -50,23 +60,22 @@ def grant_both(inv: Inventory, path: str, role: str) -> None:
 def test_healthy_cluster_passes_every_check(pve_sim: PVESimulator) -> None:
     client = ProxmoxClient(pve_sim.url, TOKEN, token_of(pve_sim), ca_file=pve_sim.ca_path)
     results = run_proxmox_checks(client, make_req())
-    assert format_results(results) == "\n".join([
-        f"PASS  api-access: PVE 9.2.11 at {pve_sim.url}, token capmox@pve!capi",
-        "PASS  privileges: token capmox@pve!capi holds the 18 privileges CAPMOX needs on 7 paths "
-        "(PVE 9)",
-        "PASS  nodes: pve1, pve2 online",
-        'PASS  template[workers]: template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s;ubuntu", '
-        "matchPolicy exact)",
-        'PASS  guest-agent[workers]: template 9000 "ubuntu-2404-k8s" on pve1 has the QEMU guest '
-        "agent enabled",
-        "PASS  storage[ceph]: shared, images, 1536 GiB free for 240 GiB (workers 6 x 40 GiB)",
-        "PASS  bridge[vmbr0]: present and active on pve1, pve2",
-        "PASS  resource-pool[capi]: the token holds privileges on /pool/capi (it cannot list "
-        "pools without Pool.Audit)",
-        "PASS  capacity: pools at maximum size need 48 GiB memory and 24 vCPUs; allowed nodes can "
-        "reserve 192 GiB (pve1 64 GiB, pve2 128 GiB) and have 48 CPUs",
-        "PASS  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses for 6 (workers 5+1)",
-    ])
+    assert format_results(results) == "\n".join(
+        [
+            f"PASS  api-access: PVE 9.2.11 at {pve_sim.url}, token capmox@pve!capi",
+            "PASS  privileges: token capmox@pve!capi holds the 18 privileges CAPMOX needs on 7 paths (PVE 9)",
+            "PASS  nodes: pve1, pve2 online",
+            'PASS  template[workers]: template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s;ubuntu", matchPolicy exact)',
+            'PASS  guest-agent[workers]: template 9000 "ubuntu-2404-k8s" on pve1 has the QEMU guest agent enabled',
+            "PASS  storage[ceph]: shared, images, 1536 GiB free for 240 GiB (workers 6 x 40 GiB)",
+            "PASS  bridge[vmbr0]: present and active on pve1, pve2",
+            "PASS  resource-pool[capi]: the token holds privileges on /pool/capi (it cannot list "
+            "pools without Pool.Audit)",
+            "PASS  capacity: pools at maximum size need 48 GiB memory and 24 vCPUs; allowed nodes can "
+            "reserve 192 GiB (pve1 64 GiB, pve2 128 GiB) and have 48 CPUs",
+            "PASS  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses for 6 (workers 5+1)",
+        ]
+    )
 
 
 def test_each_api_call_is_made_once(pve_sim: PVESimulator) -> None:
@@ -79,26 +88,29 @@ def test_each_api_call_is_made_once(pve_sim: PVESimulator) -> None:
 
 # -- api-access --------------------------------------------------------------------------------
 
+
 def test_api_access_fails_alone_on_bad_secret(pve_sim: PVESimulator) -> None:
     pve_sim.inventory.users["capmox@pve"].tokens["capi"].secret = "rotated-" + "0" * 28
-    client = ProxmoxClient(pve_sim.url, TOKEN, "11111111-2222-4333-8444-555555555555",
-                           ca_file=pve_sim.ca_path)
+    client = ProxmoxClient(pve_sim.url, TOKEN, "11111111-2222-4333-8444-555555555555", ca_file=pve_sim.ca_path)
     results = run_proxmox_checks(client, make_req())
     assert [r.line() for r in results] == [
         f"FAIL  api-access: Proxmox at {pve_sim.url} rejected API token capmox@pve!capi (401 "
         "Authentication failed!) -> The token id or secret is wrong, or the user or token is "
-        "disabled or expired; check both under Datacenter > Permissions > API Tokens"]
+        "disabled or expired; check both under Datacenter > Permissions > API Tokens"
+    ]
 
 
 def test_api_access_warns_about_api2_json_suffix(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(), url=pve_sim.url + "/api2/json")
     assert res["api-access"].line() == (
         f"WARN  api-access: PVE 9.2.11 at {pve_sim.url}, token capmox@pve!capi; the URL ended in "
-        f"/api2/json -> use {pve_sim.url} (CAPMOX appends /api2/json itself)")
+        f"/api2/json -> use {pve_sim.url} (CAPMOX appends /api2/json itself)"
+    )
     assert res["privileges"].status == "pass"
 
 
 # -- privileges ----------------------------------------------------------------------------------
+
 
 def test_privileges_fail_lists_missing_privileges_and_commands(pve_sim: PVESimulator) -> None:
     pve_sim.inventory.revoke("/sdn/zones/localnetwork/vmbr0", TOKEN)
@@ -110,7 +122,8 @@ def test_privileges_fail_lists_missing_privileges_and_commands(pve_sim: PVESimul
         "--tokens 'capmox@pve!capi' --roles PVEAuditor; pveum acl modify /nodes/pve2 --tokens "
         "'capmox@pve!capi' --roles PVEAuditor; pveum acl modify /sdn/zones/localnetwork/vmbr0 "
         "--tokens 'capmox@pve!capi' --roles PVESDNUser (with privilege separation grant the same "
-        "to capmox@pve)")
+        "to capmox@pve)"
+    )
 
 
 def test_privsep_token_limited_by_its_user(pve_sim: PVESimulator) -> None:
@@ -133,9 +146,17 @@ def test_pve8_needs_vm_monitor_not_guest_agent(pve_sim: PVESimulator) -> None:
     inv = pve_sim.inventory
     inv.version = "8.4.1"
     assert run(pve_sim, make_req())["privileges"].status == "pass"
-    vm_admin_8 = {"VM.Allocate", "VM.Audit", "VM.Config.CDROM", "VM.Config.CPU",
-                  "VM.Config.Disk", "VM.Config.Memory", "VM.Config.Network",
-                  "VM.Config.Options", "VM.PowerMgmt"}
+    vm_admin_8 = {
+        "VM.Allocate",
+        "VM.Audit",
+        "VM.Config.CDROM",
+        "VM.Config.CPU",
+        "VM.Config.Disk",
+        "VM.Config.Memory",
+        "VM.Config.Network",
+        "VM.Config.Options",
+        "VM.PowerMgmt",
+    }
     inv.custom_roles["CapiNoMonitor"] = frozenset(vm_admin_8)
     for ugid in (TOKEN, "capmox@pve"):
         inv.revoke("/pool/capi", ugid)
@@ -148,15 +169,18 @@ def test_pve8_needs_vm_monitor_not_guest_agent(pve_sim: PVESimulator) -> None:
 
 # -- nodes -----------------------------------------------------------------------------------------
 
+
 def test_nodes_fail_unknown_and_offline(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(nodes=("pve1", "pve3", "pve9")))
     assert res["nodes"].line() == (
         "FAIL  nodes: pve9 not in the cluster; pve3 not online (cluster: pve1 online, pve2 "
         "online, pve3 offline) -> correct allowedNodes; bring pve3 online or remove it from "
-        "allowedNodes")
+        "allowedNodes"
+    )
 
 
 # -- template --------------------------------------------------------------------------------------
+
 
 def test_template_fail_no_match(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(template_tags=("debian",)))
@@ -164,20 +188,23 @@ def test_template_fail_no_match(pve_sim: PVESimulator) -> None:
         'FAIL  template[workers]: no template matches tags "debian" (matchPolicy exact); tagged '
         'templates visible: 9000 "k8s;ubuntu", 9001 "k8s;ubuntu;v1-31" -> tag exactly one '
         "template with debian (qm set <vmid> --tags ...) or adjust "
-        "templateSelector.matchTags/matchPolicy")
+        "templateSelector.matchTags/matchPolicy"
+    )
     assert res["guest-agent[workers]"].status == "warn"
 
 
 def test_template_fail_ambiguous_unique_subset(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(template_tags=("K8s",), match_policy="uniqueSubset"))
     assert res["template[workers]"].found == (
-        '2 templates match tags "k8s" (matchPolicy uniqueSubset): 9000 on pve1, 9001 on pve2')
+        '2 templates match tags "k8s" (matchPolicy uniqueSubset): 9000 on pve1, 9001 on pve2'
+    )
 
 
 def test_template_best_subset_picks_fewest_extra_tags(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(template_tags=("k8s",), match_policy="bestSubset"))
     assert res["template[workers]"].found == (
-        'template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s", matchPolicy bestSubset)')
+        'template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s", matchPolicy bestSubset)'
+    )
     # a tie between equally good candidates is ambiguous
     pve_sim.inventory.vm(9001).tags = ["k8s", "debian"]  # type: ignore[union-attr]
     res = run(pve_sim, make_req(template_tags=("k8s",), match_policy="bestSubset"))
@@ -195,12 +222,11 @@ def test_template_exact_ignores_non_templates_and_vms_without_rrd(pve_sim: PVESi
 
 def test_template_id_on_source_node(pve_sim: PVESimulator) -> None:
     ok = run(pve_sim, make_req(template_tags=(), template_id=9001, source_node="pve2"))
-    assert ok["template[workers]"].found == (
-        'template 9001 "ubuntu-2404-k8s-v131" on pve2 (templateID 9001)')
+    assert ok["template[workers]"].found == ('template 9001 "ubuntu-2404-k8s-v131" on pve2 (templateID 9001)')
     bad = run(pve_sim, make_req(template_tags=(), template_id=9000, source_node="pve2"))
     assert bad["template[workers]"].line() == (
-        "FAIL  template[workers]: VM 9000 does not exist on node pve2; it is on pve1 -> set "
-        "sourceNode to pve1")
+        "FAIL  template[workers]: VM 9000 does not exist on node pve2; it is on pve1 -> set sourceNode to pve1"
+    )
 
 
 def test_template_id_not_a_template(pve_sim: PVESimulator) -> None:
@@ -208,14 +234,16 @@ def test_template_id_not_a_template(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(template_tags=(), template_id=100, source_node="pve1"))
     assert res["template[workers]"].line() == (
         'FAIL  template[workers]: VM 100 "db01" on pve1 is not a template -> convert it with '
-        "'qm template 100' or point templateID at a template")
+        "'qm template 100' or point templateID at a template"
+    )
 
 
 def test_template_id_invisible_without_vm_audit(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(template_tags=(), template_id=100, source_node="pve1"))
     assert res["template[workers]"].line() == (
         "FAIL  template[workers]: cannot read VM 100 on pve1: the token lacks VM.Audit on "
-        "/vms/100 -> grant PVETemplateUser on /vms/100 or on its pool")
+        "/vms/100 -> grant PVETemplateUser on /vms/100 or on its pool"
+    )
 
 
 def test_template_on_local_storage_cannot_reach_other_nodes(pve_sim: PVESimulator) -> None:
@@ -226,15 +254,14 @@ def test_template_on_local_storage_cannot_reach_other_nodes(pve_sim: PVESimulato
     assert res["template[workers]"].line() == (
         'FAIL  template[workers]: template 9000 "ubuntu-2404-k8s" on pve1 (tags "k8s;ubuntu", '
         "matchPolicy exact): its disks are on local storage local-lvm, so it cannot be cloned "
-        "to pve2 -> move the template disks to shared storage or limit allowedNodes to pve1")
-    assert run(pve_sim, make_req(nodes=("pve1",), storage=None))["template[workers]"].status \
-        == "pass"
+        "to pve2 -> move the template disks to shared storage or limit allowedNodes to pve1"
+    )
+    assert run(pve_sim, make_req(nodes=("pve1",), storage=None))["template[workers]"].status == "pass"
 
 
 def test_template_on_offline_node(pve_sim: PVESimulator) -> None:
     pve_sim.inventory.vm(9001).node = "pve3"  # type: ignore[union-attr]
-    res = run(pve_sim, make_req(nodes=("pve3",), template_tags=(), template_id=9001,
-                                source_node="pve3"))
+    res = run(pve_sim, make_req(nodes=("pve3",), template_tags=(), template_id=9001, source_node="pve3"))
     # the node cannot answer: the config read is proxied to it
     assert res["template[workers]"].status == "fail"
     assert "595 No route to host" in res["template[workers]"].found
@@ -242,8 +269,11 @@ def test_template_on_offline_node(pve_sim: PVESimulator) -> None:
 
 # -- guest agent ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("agent", "ok"), [("1", True), ("enabled=1,fstrim_cloned_disks=1", True),
-                                            ("0", False), ("enabled=0", False), (None, False)])
+
+@pytest.mark.parametrize(
+    ("agent", "ok"),
+    [("1", True), ("enabled=1,fstrim_cloned_disks=1", True), ("0", False), ("enabled=0", False), (None, False)],
+)
 def test_guest_agent_settings(pve_sim: PVESimulator, agent: str | None, ok: bool) -> None:
     pve_sim.inventory.vm(9000).agent = agent  # type: ignore[union-attr]
     res = run(pve_sim, make_req())["guest-agent[workers]"]
@@ -256,20 +286,22 @@ def test_guest_agent_fail_text_and_skip(pve_sim: PVESimulator) -> None:
     assert res["guest-agent[workers]"].line() == (
         'FAIL  guest-agent[workers]: template 9000 "ubuntu-2404-k8s" on pve1 has the QEMU guest '
         "agent disabled (agent: 0) -> run 'qm set 9000 --agent enabled=1' and install "
-        "qemu-guest-agent in the image, or skip the guest agent check for OSes without one")
+        "qemu-guest-agent in the image, or skip the guest agent check for OSes without one"
+    )
     skipped = run(pve_sim, make_req(skip_guest_agent=True))["guest-agent[workers]"]
-    assert (skipped.status, skipped.found) == (
-        "pass", "not required (guest agent checks are skipped)")
+    assert (skipped.status, skipped.found) == ("pass", "not required (guest agent checks are skipped)")
 
 
 # -- storage -------------------------------------------------------------------------------------
+
 
 def test_storage_without_images(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(storage="local"))
     assert res["storage[local]"].line() == (
         "FAIL  storage[local]: does not hold disk images (content: iso,vztmpl,backup,snippets) on "
         "pve1, pve2 -> enable local with content 'images' on pve1, pve2, or pick another "
-        "storage; the token needs Datastore.AllocateSpace on /storage/local to see it")
+        "storage; the token needs Datastore.AllocateSpace on /storage/local to see it"
+    )
 
 
 def test_storage_disabled_inactive_and_missing(pve_sim: PVESimulator) -> None:
@@ -290,24 +322,26 @@ def test_storage_space_warning(pve_sim: PVESimulator) -> None:
     assert res["storage[ceph]"].line() == (
         "WARN  storage[ceph]: pools at maximum size need 1800 GiB (workers 6 x 300 GiB) but ceph "
         "(shared) has 1536 GiB free -> free space, pick a larger storage, or rely on thin "
-        "provisioning knowingly")
+        "provisioning knowingly"
+    )
 
 
 def test_local_storage_space_is_summed_over_nodes(pve_sim: PVESimulator) -> None:
     grant_both(pve_sim.inventory, "/storage/local-lvm", "Datastore.AllocateSpace")
     res = run(pve_sim, make_req(storage="local-lvm", disk_gb=100))
-    assert res["storage[local-lvm]"].found == (
-        "local, images, 800 GiB free for 600 GiB (workers 6 x 100 GiB)")
+    assert res["storage[local-lvm]"].found == ("local, images, 800 GiB free for 600 GiB (workers 6 x 100 GiB)")
 
 
 # -- bridges -------------------------------------------------------------------------------------
+
 
 def test_bridge_missing_on_one_node(pve_sim: PVESimulator) -> None:
     grant_both(pve_sim.inventory, "/sdn/zones/localnetwork/vmbr1", "PVESDNUser")
     res = run(pve_sim, make_req(networks=(NetworkNeeds("vmbr1"),)))
     assert res["bridge[vmbr1]"].line() == (
         "FAIL  bridge[vmbr1]: missing on pve2 -> create vmbr1 on every allowed node (System > "
-        "Network) and apply the config")
+        "Network) and apply the config"
+    )
     assert res["privileges"].status == "pass"
 
 
@@ -317,7 +351,8 @@ def test_bridge_hidden_without_sdn_rights(pve_sim: PVESimulator) -> None:
     assert res["bridge[vmbr0]"].line() == (
         "FAIL  bridge[vmbr0]: missing on pve1, pve2 -> grant the token SDN.Use on "
         "/sdn/zones/localnetwork/vmbr0 (PVESDNUser); without it bridges are hidden. Otherwise "
-        "create vmbr0 on every allowed node (System > Network) and apply the config")
+        "create vmbr0 on every allowed node (System > Network) and apply the config"
+    )
 
 
 def test_bridge_inactive(pve_sim: PVESimulator) -> None:
@@ -327,17 +362,18 @@ def test_bridge_inactive(pve_sim: PVESimulator) -> None:
 
 def test_vlan_needs_sdn_use_on_vlan_path_without_propagation(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(networks=(NetworkNeeds("vmbr0", vlan=20),)))
-    assert res["privileges"].found == (
-        "token capmox@pve!capi lacks SDN.Use on /sdn/zones/localnetwork/vmbr0/20")
+    assert res["privileges"].found == ("token capmox@pve!capi lacks SDN.Use on /sdn/zones/localnetwork/vmbr0/20")
 
 
 # -- resource pool -------------------------------------------------------------------------------
+
 
 def test_resource_pool_missing(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(resource_pool="nope"))
     assert res["resource-pool[nope]"].line() == (
         "FAIL  resource-pool[nope]: pool nope does not exist or is invisible to the token -> "
-        "create it: pveum pool add nope; then grant PVEVMAdmin on /pool/nope")
+        "create it: pveum pool add nope; then grant PVEVMAdmin on /pool/nope"
+    )
 
 
 def test_resource_pool_listed_with_pool_audit(pve_sim: PVESimulator) -> None:
@@ -350,17 +386,18 @@ def test_resource_pool_listed_with_pool_audit(pve_sim: PVESimulator) -> None:
 
 # -- capacity ------------------------------------------------------------------------------------
 
+
 def test_capacity_fail_vm_larger_than_any_node(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(memory_mib=200 * 1024))
     assert res["capacity"].line() == (
         "FAIL  capacity: a workers VM needs 200 GiB but the most any allowed node can reserve is "
-        "128 GiB (pve2) -> use smaller VMs or allow larger nodes")
+        "128 GiB (pve2) -> use smaller VMs or allow larger nodes"
+    )
 
 
 def test_capacity_fail_too_many_vcpus(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(cores=40))
-    assert res["capacity"].found == (
-        "a workers VM has 40 vCPUs but the largest allowed node (pve2) has 32 CPUs")
+    assert res["capacity"].found == ("a workers VM has 40 vCPUs but the largest allowed node (pve2) has 32 CPUs")
 
 
 def test_capacity_warn_with_numbers(pve_sim: PVESimulator) -> None:
@@ -369,7 +406,8 @@ def test_capacity_warn_with_numbers(pve_sim: PVESimulator) -> None:
         "WARN  capacity: pools at maximum size need 248 GiB memory and 124 vCPUs; allowed nodes "
         "can reserve 192 GiB (pve1 64 GiB, pve2 128 GiB) and have 48 CPUs; 7 of 31 VMs would not "
         "fit; vCPUs exceed host CPUs -> lower maximum sizes, add nodes, or raise "
-        "schedulerHints.memoryAdjustment above 100 to overcommit memory deliberately")
+        "schedulerHints.memoryAdjustment above 100 to overcommit memory deliberately"
+    )
 
 
 def test_capacity_counts_visible_guests_and_adjustment(pve_sim: PVESimulator) -> None:
@@ -381,21 +419,26 @@ def test_capacity_counts_visible_guests_and_adjustment(pve_sim: PVESimulator) ->
 
 # -- IP addresses --------------------------------------------------------------------------------
 
+
 def test_ip_addresses_fail(pve_sim: PVESimulator) -> None:
     res = run(pve_sim, make_req(max_machines=30))
     assert res["ip-addresses"].line() == (
         "FAIL  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses; pools at maximum size "
         "plus surge need 31 (workers 30+1) -> add at least 10 addresses to the ranges or lower "
-        "maxSize/maxSurge")
+        "maxSize/maxSurge"
+    )
 
 
-@pytest.mark.parametrize(("ranges", "gateway", "count"), [
-    (("10.0.0.0/24",), "10.0.0.1", 253),
-    (("10.0.0.10-10.0.0.20", "10.0.0.15-10.0.0.25"), None, 16),
-    (("10.0.0.10-10.0.0.20", "10.0.0.21"), "10.0.0.15", 11),
-    (("10.0.0.8/31",), None, 2),
-    (("fd00::1-fd00::10",), "fd00::1", 15),
-])
+@pytest.mark.parametrize(
+    ("ranges", "gateway", "count"),
+    [
+        (("10.0.0.0/24",), "10.0.0.1", 253),
+        (("10.0.0.10-10.0.0.20", "10.0.0.15-10.0.0.25"), None, 16),
+        (("10.0.0.10-10.0.0.20", "10.0.0.21"), "10.0.0.15", 11),
+        (("10.0.0.8/31",), None, 2),
+        (("fd00::1-fd00::10",), "fd00::1", 15),
+    ],
+)
 def test_usable_addresses(ranges: tuple[str, ...], gateway: str | None, count: int) -> None:
     assert usable_addresses(tuple(IPRange.parse(r) for r in ranges), gateway) == count
 
@@ -409,20 +452,24 @@ def test_ip_range_parse_errors() -> None:
 
 # -- several pools ---------------------------------------------------------------------------------
 
+
 def test_two_pools_share_storage_and_addresses(pve_sim: PVESimulator) -> None:
-    gpu = replace(POOL, name="gpu", max_machines=2, max_surge=0, memory_mib=32768, cores=16,
-                  disk_gb=100, allowed_nodes=("pve2",))
-    req = ProxmoxRequirements(allowed_nodes=("pve1", "pve2"), pools=(POOL, gpu),
-                              ip_ranges=(IPRange.parse("10.0.0.10-10.0.0.16"),))
+    gpu = replace(
+        POOL, name="gpu", max_machines=2, max_surge=0, memory_mib=32768, cores=16, disk_gb=100, allowed_nodes=("pve2",)
+    )
+    req = ProxmoxRequirements(
+        allowed_nodes=("pve1", "pve2"), pools=(POOL, gpu), ip_ranges=(IPRange.parse("10.0.0.10-10.0.0.16"),)
+    )
     res = run(pve_sim, req)
     assert res["storage[ceph]"].found == (
-        "shared, images, 1536 GiB free for 440 GiB (workers 6 x 40 GiB, gpu 2 x 100 GiB)")
+        "shared, images, 1536 GiB free for 440 GiB (workers 6 x 40 GiB, gpu 2 x 100 GiB)"
+    )
     assert res["ip-addresses"].line() == (
         "FAIL  ip-addresses: 10.0.0.10-10.0.0.16 hold 7 usable addresses; pools at maximum size "
         "plus surge need 8 (workers 5+1, gpu 2+0) -> add at least 1 addresses to the ranges or "
-        "lower maxSize/maxSurge")
+        "lower maxSize/maxSurge"
+    )
     assert [r for r in res if r.startswith("template[")] == ["template[workers]", "template[gpu]"]
-
 
 
 # -- vmid-range --------------------------------------------------------------------------------

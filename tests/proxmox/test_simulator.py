@@ -11,11 +11,11 @@ from tests.proxmox.conftest import token_of
 from tests.proxmox_sim import PVESimulator
 
 
-def _get(sim: PVESimulator, path: str, auth: str | None = None, /, **params: Any
-         ) -> requests.Response:
+def _get(sim: PVESimulator, path: str, auth: str | None = None, /, **params: Any) -> requests.Response:
     headers = {"Authorization": auth} if auth is not None else {}
-    return requests.get(f"{sim.url}/api2/json{path}", params=params, headers=headers,
-                        verify=str(sim.ca_path), timeout=5)
+    return requests.get(
+        f"{sim.url}/api2/json{path}", params=params, headers=headers, verify=str(sim.ca_path), timeout=5
+    )
 
 
 def _auth(sim: PVESimulator, token_id: str = "capmox@pve!capi") -> str:
@@ -26,8 +26,7 @@ def test_version_envelope_and_content_type(pve_sim: PVESimulator) -> None:
     r = _get(pve_sim, "/version", _auth(pve_sim))
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/json;charset=UTF-8"
-    assert r.json() == {"data": {"version": "9.2.11", "release": "9.2",
-                                 "repoid": "14a22df3a1b2c3d4"}}
+    assert r.json() == {"data": {"version": "9.2.11", "release": "9.2", "repoid": "14a22df3a1b2c3d4"}}
 
 
 def test_401_shapes_have_empty_body(pve_sim: PVESimulator) -> None:
@@ -64,8 +63,7 @@ def test_403_message_shape(pve_sim: PVESimulator) -> None:
 def test_500_missing_config_and_595_offline_node(pve_sim: PVESimulator) -> None:
     r = _get(pve_sim, "/nodes/pve2/qemu/9000/config", _auth(pve_sim))
     assert r.status_code == 500
-    assert r.json()["message"] == ("Configuration file 'nodes/pve2/qemu-server/9000.conf' does "
-                                   "not exist\n")
+    assert r.json()["message"] == ("Configuration file 'nodes/pve2/qemu-server/9000.conf' does not exist\n")
     off = _get(pve_sim, "/nodes/pve3/status", _auth(pve_sim))
     assert (off.status_code, off.reason) == (595, "No route to host")
 
@@ -73,9 +71,11 @@ def test_500_missing_config_and_595_offline_node(pve_sim: PVESimulator) -> None:
 def test_400_parameter_verification(pve_sim: PVESimulator) -> None:
     r = _get(pve_sim, "/cluster/resources", _auth(pve_sim), type="qemu")
     assert r.status_code == 400
-    assert r.json() == {"data": None, "message": "Parameter verification failed.\n",
-                        "errors": {"type": "value 'qemu' does not have a value in the "
-                                           "enumeration 'vm, storage, node, sdn'"}}
+    assert r.json() == {
+        "data": None,
+        "message": "Parameter verification failed.\n",
+        "errors": {"type": "value 'qemu' does not have a value in the enumeration 'vm, storage, node, sdn'"},
+    }
     taken = _get(pve_sim, "/cluster/nextid", _auth(pve_sim), vmid=9000)
     assert taken.json()["errors"] == {"vmid": "VM 9000 already exists"}
     assert _get(pve_sim, "/cluster/nextid", _auth(pve_sim)).json() == {"data": "101"}
@@ -110,10 +110,12 @@ def test_filtering_hides_items_without_privileges(pve_sim: PVESimulator) -> None
 
 def test_acl_propagation_and_privsep(pve_sim: PVESimulator) -> None:
     inv = pve_sim.inventory
-    nopro = pve_sim.add_token("ops@pve", "t", user_acls=[("/nodes", "PVEAuditor")],
-                              acls=[("/nodes", "PVEAuditor")], propagate=False)
-    perm = _get(pve_sim, "/access/permissions", f"PVEAPIToken={nopro.token_id}={nopro.secret}",
-                path="/nodes/pve1").json()
+    nopro = pve_sim.add_token(
+        "ops@pve", "t", user_acls=[("/nodes", "PVEAuditor")], acls=[("/nodes", "PVEAuditor")], propagate=False
+    )
+    perm = _get(
+        pve_sim, "/access/permissions", f"PVEAPIToken={nopro.token_id}={nopro.secret}", path="/nodes/pve1"
+    ).json()
     assert perm == {"data": {}}
     # privsep=1: the token's own ACL alone is not enough ...
     sep = pve_sim.add_token("dev@pve", "sep", acls=[("/", "PVEAuditor")])
@@ -125,8 +127,9 @@ def test_acl_propagation_and_privsep(pve_sim: PVESimulator) -> None:
     assert data["/nodes/pve1"]["Sys.Audit"] == 1
     # privsep=0 inherits the user's privileges without token ACLs
     full = pve_sim.add_token("dev@pve", "full", privsep=False)
-    data = _get(pve_sim, "/access/permissions", f"PVEAPIToken={full.token_id}={full.secret}",
-                path="/storage/ceph").json()["data"]
+    data = _get(
+        pve_sim, "/access/permissions", f"PVEAPIToken={full.token_id}={full.secret}", path="/storage/ceph"
+    ).json()["data"]
     assert "Datastore.Audit" in data["/storage/ceph"]
     # a more specific ACL replaces the inherited one; NoAccess wins
     inv.grant("/nodes/pve2", "NoAccess", "dev@pve")
@@ -151,7 +154,6 @@ def test_pve8_roles_have_vm_monitor(pve_sim: PVESimulator) -> None:
 def test_request_log_records_calls_without_secret(pve_sim: PVESimulator) -> None:
     _get(pve_sim, "/nodes", _auth(pve_sim))
     _get(pve_sim, "/version")
-    assert [(r.method, r.path, r.status) for r in pve_sim.calls()] == [
-        ("GET", "/nodes", 200), ("GET", "/version", 401)]
+    assert [(r.method, r.path, r.status) for r in pve_sim.calls()] == [("GET", "/nodes", 200), ("GET", "/version", 401)]
     assert pve_sim.calls(path="/nodes")[0].auth_id == "capmox@pve!capi"
     assert token_of(pve_sim) not in json.dumps([r.__dict__ for r in pve_sim.calls()])

@@ -16,15 +16,30 @@ _GROUPS_9: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
     "VM": (
         [],
         [
-            "VM.Replicate", "VM.Config.Disk", "VM.Config.CPU", "VM.Config.Memory",
-            "VM.Config.Network", "VM.Config.HWType", "VM.Config.Options", "VM.Allocate",
-            "VM.Clone", "VM.Migrate", "VM.Snapshot", "VM.Snapshot.Rollback",
-            "VM.GuestAgent.FileRead", "VM.GuestAgent.FileWrite",
-            "VM.GuestAgent.FileSystemMgmt", "VM.GuestAgent.Unrestricted",
+            "VM.Replicate",
+            "VM.Config.Disk",
+            "VM.Config.CPU",
+            "VM.Config.Memory",
+            "VM.Config.Network",
+            "VM.Config.HWType",
+            "VM.Config.Options",
+            "VM.Allocate",
+            "VM.Clone",
+            "VM.Migrate",
+            "VM.Snapshot",
+            "VM.Snapshot.Rollback",
+            "VM.GuestAgent.FileRead",
+            "VM.GuestAgent.FileWrite",
+            "VM.GuestAgent.FileSystemMgmt",
+            "VM.GuestAgent.Unrestricted",
         ],
         [
-            "VM.Config.CDROM", "VM.Config.Cloudinit", "VM.Console", "VM.Backup",
-            "VM.PowerMgmt", "VM.GuestAgent.Audit",
+            "VM.Config.CDROM",
+            "VM.Config.Cloudinit",
+            "VM.Console",
+            "VM.Backup",
+            "VM.PowerMgmt",
+            "VM.GuestAgent.Audit",
         ],
         ["VM.Audit"],
     ),
@@ -52,8 +67,11 @@ _GROUPS_9: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
 }
 
 _GUEST_AGENT_9 = {
-    "VM.GuestAgent.Audit", "VM.GuestAgent.FileRead", "VM.GuestAgent.FileWrite",
-    "VM.GuestAgent.FileSystemMgmt", "VM.GuestAgent.Unrestricted",
+    "VM.GuestAgent.Audit",
+    "VM.GuestAgent.FileRead",
+    "VM.GuestAgent.FileWrite",
+    "VM.GuestAgent.FileSystemMgmt",
+    "VM.GuestAgent.Unrestricted",
 }
 
 

@@ -34,8 +34,9 @@ _BOOL_FALSE = {"0", "false", "no", "off"}
 class ApiError(Exception):
     """A PVE error answer: status, message (reason phrase = first line) and optional errors."""
 
-    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None,
-                 empty_body: bool = False) -> None:
+    def __init__(
+        self, status: int, message: str, errors: dict[str, str] | None = None, empty_body: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -119,11 +120,11 @@ class PVESimulator:
         handler = _make_handler(self)
         server = ThreadingHTTPServer((self._host, 0), handler)
         server.daemon_threads = True
-        server.socket = ctx.wrap_socket(server.socket, server_side=True,
-                                        do_handshake_on_connect=False)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="pve-sim", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="pve-sim", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -163,8 +164,9 @@ class PVESimulator:
     def calls(self, method: str | None = None, path: str | None = None) -> list[LoggedRequest]:
         """Logged requests, optionally filtered by method and API path."""
         with self._lock:
-            return [r for r in self.requests
-                    if (method is None or r.method == method) and (path is None or r.path == path)]
+            return [
+                r for r in self.requests if (method is None or r.method == method) and (path is None or r.path == path)
+            ]
 
     def clear_log(self) -> None:
         with self._lock:
@@ -175,15 +177,15 @@ class PVESimulator:
         with self._lock:
             self.requests.append(entry)
 
-    def handle(self, method: str, raw: str, headers: dict[str, str], body: bytes
-               ) -> tuple[int, str, bytes | None, str | None]:
+    def handle(
+        self, method: str, raw: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, str, bytes | None, str | None]:
         """Answer one request: (status, reason phrase, body or None, auth id)."""
         split = urllib.parse.urlsplit(raw)
         raw_path = urllib.parse.unquote(split.path)
         query = dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True))
         if method in ("POST", "PUT") and body:
-            query.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace"),
-                                                keep_blank_values=True))
+            query.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         auth_id: str | None = None
         rel = raw_path
         try:
@@ -220,7 +222,7 @@ class PVESimulator:
         inv = self.inventory
         if not header or not header.startswith("PVEAPIToken"):
             raise ApiError(401, "No ticket", empty_body=True)
-        rest = header[len("PVEAPIToken"):]
+        rest = header[len("PVEAPIToken") :]
         if not rest or rest[0] not in "= ":
             raise ApiError(401, "No ticket", empty_body=True)
         value = urllib.parse.unquote(rest[1:].split(";", 1)[0].strip())
@@ -313,8 +315,7 @@ def _validate(schema: dict[str, str], query: dict[str, str]) -> dict[str, str]:
     for key, value in query.items():
         kind = schema.get(key)
         if kind is None:
-            errors[key] = "property is not defined in schema and the schema does not allow " \
-                          "additional properties"
+            errors[key] = "property is not defined in schema and the schema does not allow additional properties"
         elif kind == "bool" and value.lower() not in _BOOL_TRUE | _BOOL_FALSE:
             errors[key] = f"type check ('boolean') failed - got '{value}'"
         elif kind == "int" and not re.fullmatch(r"[+-]?\d+", value):
@@ -322,8 +323,7 @@ def _validate(schema: dict[str, str], query: dict[str, str]) -> dict[str, str]:
         elif kind.startswith("enum:"):
             allowed = kind[5:].split(",")
             if value not in allowed:
-                errors[key] = (f"value '{value}' does not have a value in the enumeration "
-                               f"'{', '.join(allowed)}'")
+                errors[key] = f"value '{value}' does not have a value in the enumeration '{', '.join(allowed)}'"
     if errors:
         raise _param_error(errors)
     return query
@@ -340,18 +340,30 @@ def _check_node(inv: Inventory, name: str, *, proxied: bool) -> None:
 
 # -- endpoint implementations -----------------------------------------------------------------
 
+
 def _version(c: Ctx) -> Any:
     return {"version": c.inv.version, "release": c.inv.release, "repoid": "14a22df3a1b2c3d4"}
 
 
 def _node_entry(c: Ctx, node: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"node": node.name, "status": node.status, "id": f"node/{node.name}",
-                           "type": "node", "level": node.level,
-                           "ssl_fingerprint": "AA:BB:CC:DD:" + hashlib.sha1(node.name.encode())
-                           .hexdigest()[:8].upper()}
+    out: dict[str, Any] = {
+        "node": node.name,
+        "status": node.status,
+        "id": f"node/{node.name}",
+        "type": "node",
+        "level": node.level,
+        "ssl_fingerprint": "AA:BB:CC:DD:" + hashlib.sha1(node.name.encode()).hexdigest()[:8].upper(),
+    }
     if c.can(f"/nodes/{node.name}", "Sys.Audit") and node.status == "online":
-        out.update(cpu=0.05, maxcpu=node.cpus, mem=node.memory_used, maxmem=node.memory_total,
-                   disk=10 * GIB, maxdisk=100 * GIB, uptime=node.uptime)
+        out.update(
+            cpu=0.05,
+            maxcpu=node.cpus,
+            mem=node.memory_used,
+            maxmem=node.memory_total,
+            disk=10 * GIB,
+            maxdisk=100 * GIB,
+            uptime=node.uptime,
+        )
     return out
 
 
@@ -366,12 +378,20 @@ def _node_status(c: Ctx) -> Any:
     assert n is not None
     free = n.memory_total - n.memory_used
     return {
-        "memory": {"total": n.memory_total, "used": n.memory_used, "free": free,
-                   "available": free},
+        "memory": {"total": n.memory_total, "used": n.memory_used, "free": free, "available": free},
         "swap": {"total": 8 * GIB, "used": 0, "free": 8 * GIB},
-        "cpu": 0.05, "wait": 0.0, "idle": 0,
-        "cpuinfo": {"cpus": n.cpus, "cores": n.cpus // n.sockets, "sockets": n.sockets,
-                    "model": n.cpu_model, "mhz": "3000.000", "hvm": "1", "flags": "fpu vme"},
+        "cpu": 0.05,
+        "wait": 0.0,
+        "idle": 0,
+        "cpuinfo": {
+            "cpus": n.cpus,
+            "cores": n.cpus // n.sockets,
+            "sockets": n.sockets,
+            "model": n.cpu_model,
+            "mhz": "3000.000",
+            "hvm": "1",
+            "flags": "fpu vme",
+        },
         "loadavg": ["0.10", "0.20", "0.30"],
         "uptime": n.uptime,
         "pveversion": f"pve-manager/{c.inv.version}/14a22df3",
@@ -383,11 +403,19 @@ def _node_status(c: Ctx) -> Any:
 
 def _guest_list_entry(vm: SimVM) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "vmid": vm.vmid, "name": vm.display_name(), "status": vm.status,
-        "maxmem": vm.memory_mib * MIB, "maxdisk": vm.disk_gb * GIB, "cpus": vm.cores * vm.sockets,
+        "vmid": vm.vmid,
+        "name": vm.display_name(),
+        "status": vm.status,
+        "maxmem": vm.memory_mib * MIB,
+        "maxdisk": vm.disk_gb * GIB,
+        "cpus": vm.cores * vm.sockets,
         "mem": vm.memory_mib * MIB // 2 if vm.status == "running" else 0,
-        "cpu": 0, "uptime": 3600 if vm.status == "running" else 0,
-        "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0,
+        "cpu": 0,
+        "uptime": 3600 if vm.status == "running" else 0,
+        "netin": 0,
+        "netout": 0,
+        "diskread": 0,
+        "diskwrite": 0,
     }
     if vm.kind == "lxc":
         out["type"] = "lxc"
@@ -405,19 +433,28 @@ def _guest_list_entry(vm: SimVM) -> dict[str, Any]:
 def _guests(kind: str) -> Endpoint:
     def handler(c: Ctx) -> Any:
         node = c.match["node"]
-        return [_guest_list_entry(v) for v in c.inv.vms
-                if v.node == node and v.kind == kind and c.can(f"/vms/{v.vmid}", "VM.Audit")]
+        return [
+            _guest_list_entry(v)
+            for v in c.inv.vms
+            if v.node == node and v.kind == kind and c.can(f"/vms/{v.vmid}", "VM.Audit")
+        ]
+
     return handler
 
 
 def _vm_config_values(vm: SimVM) -> dict[str, Any]:
     cfg: dict[str, Any] = {
-        "name": vm.display_name(), "memory": str(vm.memory_mib), "cores": vm.cores,
-        "sockets": vm.sockets, "cpu": "x86-64-v2-AES", "numa": 0, "scsihw": "virtio-scsi-single",
-        "boot": "order=scsi0;net0", "ostype": "l26",
+        "name": vm.display_name(),
+        "memory": str(vm.memory_mib),
+        "cores": vm.cores,
+        "sockets": vm.sockets,
+        "cpu": "x86-64-v2-AES",
+        "numa": 0,
+        "scsihw": "virtio-scsi-single",
+        "boot": "order=scsi0;net0",
+        "ostype": "l26",
         "net0": f"virtio=BC:24:11:{vm.vmid % 256:02X}:BB:CC,bridge={vm.bridge},firewall=1",
-        "scsi0": (f"{vm.storage}:{'base' if vm.template else 'vm'}-{vm.vmid}-disk-0,"
-                  f"iothread=1,size={vm.disk_gb}G"),
+        "scsi0": (f"{vm.storage}:{'base' if vm.template else 'vm'}-{vm.vmid}-disk-0,iothread=1,size={vm.disk_gb}G"),
         "ide2": f"{vm.storage}:vm-{vm.vmid}-cloudinit,media=cdrom",
         "vmgenid": f"3f1c2a4e-0000-4000-8000-00000000{vm.vmid % 10000:04d}",
         "smbios1": "uuid=6c3fa683-bef9-4425-b413-eaa45a9d6191",
@@ -439,8 +476,7 @@ def _find_vm_on_node(c: Ctx) -> SimVM:
     c.require(f"/vms/{vmid}", "VM.Audit")
     vm = c.inv.vm(vmid)
     if vm is None or vm.node != node or vm.kind != "qemu":
-        raise ApiError(500, f"Configuration file 'nodes/{node}/qemu-server/{vmid}.conf' does "
-                            "not exist\n")
+        raise ApiError(500, f"Configuration file 'nodes/{node}/qemu-server/{vmid}.conf' does not exist\n")
     return vm
 
 
@@ -458,15 +494,26 @@ def _vm_status_current(c: Ctx) -> Any:
 
 
 def _vm_resource(c: Ctx, vm: SimVM) -> dict[str, Any]:
-    base: dict[str, Any] = {"id": f"{vm.kind}/{vm.vmid}", "vmid": vm.vmid, "node": vm.node,
-                            "type": vm.kind}
+    base: dict[str, Any] = {"id": f"{vm.kind}/{vm.vmid}", "vmid": vm.vmid, "node": vm.node, "type": vm.kind}
     if not vm.has_rrd:
         base["status"] = "unknown"
     else:
-        base.update(name=vm.display_name(), status=vm.status, template=int(vm.template),
-                    maxcpu=vm.cores * vm.sockets, cpu=0, maxmem=vm.memory_mib * MIB, mem=0,
-                    maxdisk=vm.disk_gb * GIB, disk=0, uptime=0, netin=0, netout=0,
-                    diskread=0, diskwrite=0)
+        base.update(
+            name=vm.display_name(),
+            status=vm.status,
+            template=int(vm.template),
+            maxcpu=vm.cores * vm.sockets,
+            cpu=0,
+            maxmem=vm.memory_mib * MIB,
+            mem=0,
+            maxdisk=vm.disk_gb * GIB,
+            disk=0,
+            uptime=0,
+            netin=0,
+            netout=0,
+            diskread=0,
+            diskwrite=0,
+        )
     if vm.tags:
         base["tags"] = vm.tag_string()
     if vm.lock:
@@ -484,11 +531,19 @@ def _storage_resources(c: Ctx) -> list[dict[str, Any]]:
             if not s.enabled_on(node.name) or not c.can(f"/storage/{s.storage}", "Datastore.Audit"):
                 continue
             up = node.status == "online" and node.name not in s.inactive_on
-            out.append({"id": f"storage/{node.name}/{s.storage}", "storage": s.storage,
-                        "node": node.name, "type": "storage", "plugintype": s.type,
-                        "status": "available" if up else "unknown", "shared": int(s.shared),
-                        "content": ",".join(s.content),
-                        **({"disk": s.used, "maxdisk": s.total} if up else {})})
+            out.append(
+                {
+                    "id": f"storage/{node.name}/{s.storage}",
+                    "storage": s.storage,
+                    "node": node.name,
+                    "type": "storage",
+                    "plugintype": s.type,
+                    "status": "available" if up else "unknown",
+                    "shared": int(s.shared),
+                    "content": ",".join(s.content),
+                    **({"disk": s.used, "maxdisk": s.total} if up else {}),
+                }
+            )
     return out
 
 
@@ -505,21 +560,40 @@ def _cluster_resources(c: Ctx) -> Any:
     if kind in (None, "storage"):
         out += _storage_resources(c)
     if kind is None:
-        out += [{"id": f"/pool/{p.poolid}", "pool": p.poolid, "type": "pool"}
-                for p in c.inv.pools.values() if c.can(f"/pool/{p.poolid}", "Pool.Audit")]
+        out += [
+            {"id": f"/pool/{p.poolid}", "pool": p.poolid, "type": "pool"}
+            for p in c.inv.pools.values()
+            if c.can(f"/pool/{p.poolid}", "Pool.Audit")
+        ]
     return out
 
 
 def _cluster_status(c: Ctx) -> Any:
     c.require("/", "Sys.Audit")
     online = [n for n in c.inv.nodes if n.status == "online"]
-    out: list[dict[str, Any]] = [{
-        "type": "cluster", "id": "cluster", "name": c.inv.cluster_name, "version": 3,
-        "nodes": len(c.inv.nodes), "quorate": int(len(online) * 2 > len(c.inv.nodes))}]
+    out: list[dict[str, Any]] = [
+        {
+            "type": "cluster",
+            "id": "cluster",
+            "name": c.inv.cluster_name,
+            "version": 3,
+            "nodes": len(c.inv.nodes),
+            "quorate": int(len(online) * 2 > len(c.inv.nodes)),
+        }
+    ]
     for i, n in enumerate(c.inv.nodes):
-        out.append({"type": "node", "id": f"node/{n.name}", "name": n.name, "nodeid": i + 1,
-                    "ip": f"192.168.1.{10 + i}", "online": int(n.status == "online"),
-                    "local": int(i == 0), "level": n.level})
+        out.append(
+            {
+                "type": "node",
+                "id": f"node/{n.name}",
+                "name": n.name,
+                "nodeid": i + 1,
+                "ip": f"192.168.1.{10 + i}",
+                "online": int(n.status == "online"),
+                "local": int(i == 0),
+                "level": n.level,
+            }
+        )
     return out
 
 
@@ -539,10 +613,17 @@ def _nextid(c: Ctx) -> Any:
 def _storage_entry(s: SimStorage, node: str, online: bool) -> dict[str, Any]:
     enabled = s.enabled_on(node)
     active = enabled and online and node not in s.inactive_on
-    out: dict[str, Any] = {"storage": s.storage, "type": s.type, "content": ",".join(s.content),
-                           "enabled": int(enabled), "active": int(active), "shared": int(s.shared),
-                           "total": s.total if active else 0, "used": s.used if active else 0,
-                           "avail": s.total - s.used if active else 0}
+    out: dict[str, Any] = {
+        "storage": s.storage,
+        "type": s.type,
+        "content": ",".join(s.content),
+        "enabled": int(enabled),
+        "active": int(active),
+        "shared": int(s.shared),
+        "total": s.total if active else 0,
+        "used": s.used if active else 0,
+        "avail": s.total - s.used if active else 0,
+    }
     if active and s.total > 0:
         out["used_fraction"] = s.used / s.total
     return out
@@ -576,9 +657,15 @@ _BRIDGE_TYPES = {"bridge", "OVSBridge"}
 
 
 def _iface_entry(i: SimIface) -> dict[str, Any]:
-    out: dict[str, Any] = {"iface": i.iface, "type": i.type, "autostart": 1,
-                           "method": "static" if i.cidr else "manual", "method6": "manual",
-                           "families": ["inet"], "priority": 3}
+    out: dict[str, Any] = {
+        "iface": i.iface,
+        "type": i.type,
+        "autostart": 1,
+        "method": "static" if i.cidr else "manual",
+        "method6": "manual",
+        "families": ["inet"],
+        "priority": 3,
+    }
     if i.active:
         out["active"] = 1
     if i.type in _BRIDGE_TYPES:
@@ -604,8 +691,7 @@ def _node_network(c: Ctx) -> Any:
         elif kind is not None and kind != "include_sdn" and i.type != kind:
             continue
         if i.type in _BRIDGE_TYPES and not (
-            c.auth_id == "root@pam"
-            or c.can(f"/sdn/zones/localnetwork/{i.iface}", "SDN.Audit", "SDN.Use")
+            c.auth_id == "root@pam" or c.can(f"/sdn/zones/localnetwork/{i.iface}", "SDN.Audit", "SDN.Use")
         ):
             continue
         out.append(_iface_entry(i))
@@ -664,9 +750,7 @@ _STD_PATHS = ["/", "/access", "/access/groups", "/nodes", "/pool", "/sdn", "/sto
 
 def _permissions(c: Ctx) -> Any:
     target = c.params.get("userid", c.auth_id)
-    if target != c.auth_id and not (
-        "!" in target and target.split("!", 1)[0] == c.auth_id
-    ):
+    if target != c.auth_id and not ("!" in target and target.split("!", 1)[0] == c.auth_id):
         c.require("/access", "Sys.Audit")
     path = c.params.get("path")
     if path is not None:
@@ -692,8 +776,9 @@ def _routes() -> list[Route]:
     node = r"(?P<node>[a-zA-Z0-9][a-zA-Z0-9.\-]*)"
     vmid = r"(?P<vmid>\d+)"
 
-    def r(method: str, pattern: str, func: Endpoint, params: dict[str, str] | None = None,
-          proxied: bool = False) -> Route:
+    def r(
+        method: str, pattern: str, func: Endpoint, params: dict[str, str] | None = None, proxied: bool = False
+    ) -> Route:
         return Route(method, re.compile(pattern), func, params or {}, proxied)
 
     return [
@@ -702,15 +787,25 @@ def _routes() -> list[Route]:
         r("GET", f"/nodes/{node}/status", _node_status, proxied=True),
         r("GET", f"/nodes/{node}/qemu", _guests("qemu"), {"full": "bool"}, proxied=True),
         r("GET", f"/nodes/{node}/lxc", _guests("lxc"), proxied=True),
-        r("GET", f"/nodes/{node}/qemu/{vmid}/config", _vm_config,
-          {"current": "bool", "snapshot": "str"}, proxied=True),
+        r("GET", f"/nodes/{node}/qemu/{vmid}/config", _vm_config, {"current": "bool", "snapshot": "str"}, proxied=True),
         r("GET", f"/nodes/{node}/qemu/{vmid}/status/current", _vm_status_current, proxied=True),
-        r("GET", f"/nodes/{node}/storage", _node_storage,
-          {"content": "str", "enabled": "bool", "storage": "str", "target": "str",
-           "format": "bool"}, proxied=True),
-        r("GET", f"/nodes/{node}/network", _node_network,
-          {"type": "enum:bridge,bond,eth,alias,vlan,fabric,OVSBridge,OVSBond,OVSPort,"
-                   "OVSIntPort,vnet,any_bridge,any_local_bridge,include_sdn"}, proxied=True),
+        r(
+            "GET",
+            f"/nodes/{node}/storage",
+            _node_storage,
+            {"content": "str", "enabled": "bool", "storage": "str", "target": "str", "format": "bool"},
+            proxied=True,
+        ),
+        r(
+            "GET",
+            f"/nodes/{node}/network",
+            _node_network,
+            {
+                "type": "enum:bridge,bond,eth,alias,vlan,fabric,OVSBridge,OVSBond,OVSPort,"
+                "OVSIntPort,vnet,any_bridge,any_local_bridge,include_sdn"
+            },
+            proxied=True,
+        ),
         r("GET", "/cluster", _index(["resources", "status", "nextid", "options"])),
         r("GET", "/cluster/resources", _cluster_resources, {"type": "enum:vm,storage,node,sdn"}),
         r("GET", "/cluster/status", _cluster_status),

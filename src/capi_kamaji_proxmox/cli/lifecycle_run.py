@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,11 +121,26 @@ def run_upgrade(args: argparse.Namespace) -> int:
         loaded = validate_config(config, release_name=args.release)
         _warn(loaded.warnings)
         _preflight(ctx, args, loaded)
-        rec = actions.upgrade(ctx, args.release, loaded, install_missing=args.install)
+        rec = _upgrade(ctx, args, loaded)
         if ctx.options.wait and not ctx.options.dry_run:
             _wait(ctx, args.release)
     _print_release(rec, args.output, dry_run=args.dry_run)
     return common.EXIT_OK
+
+
+def _command() -> str:
+    """The command line as run, to quote in "run this again" messages."""
+    return shlex.join(["capi-kamaji-proxmox", *sys.argv[1:]])
+
+
+def _upgrade(ctx: ActionContext, args: argparse.Namespace, loaded: Any) -> Release:
+    """A Kubernetes version change goes in steps (control plane, then pools); anything else at once."""
+    from capi_kamaji_proxmox.lifecycle import version_upgrade
+
+    via = list(getattr(args, "via", None) or [])
+    if version_upgrade.needs_steps(ctx, args.release, loaded, via, _command()):
+        return version_upgrade.upgrade_in_steps(ctx, args.release, loaded, via=via, command=_command())
+    return actions.upgrade(ctx, args.release, loaded, install_missing=args.install)
 
 
 def _preflight(ctx: ActionContext, args: argparse.Namespace, loaded: Any) -> None:
@@ -179,13 +195,24 @@ def run_diff(args: argparse.Namespace) -> int:
         from capi_kamaji_proxmox.lifecycle.records import written_by_tool
 
         changes = diffs.object_diffs(ctx, plan, force=bool(last and not written_by_tool(last)))
-    if args.output == "json":
-        print(json.dumps(diffs.as_data(plan, changes), indent=2))
-    elif args.output == "yaml":
-        sys.stdout.write(to_yaml(diffs.as_data(plan, changes)))
+        steps = _version_steps(ctx, args, loaded) if last else []
+    if args.output in ("json", "yaml"):
+        data = {**diffs.as_data(plan, changes), "steps": steps}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.output == "json" else to_yaml(data))
     else:
-        sys.stdout.write(diffs.render_text(plan, changes))
-    return common.EXIT_INVALID if changes else common.EXIT_OK
+        from capi_kamaji_proxmox.lifecycle.version_diff import step_text
+
+        sys.stdout.write(step_text(steps) + diffs.render_text(plan, changes))
+    return common.EXIT_INVALID if changes or steps else common.EXIT_OK
+
+
+def _version_steps(ctx: ActionContext, args: argparse.Namespace, loaded: Any) -> list[dict[str, Any]]:
+    """The remaining steps of a version upgrade and the machines each replaces (empty: none)."""
+    from capi_kamaji_proxmox.lifecycle.version_diff import machines_of, step_data
+    from capi_kamaji_proxmox.lifecycle.version_upgrade import describe_remaining
+
+    steps, _, objects = describe_remaining(ctx, args.release, loaded, list(args.via or []), _command())
+    return step_data(steps, machines_of(objects.mds))
 
 
 def run_rollback(args: argparse.Namespace) -> int:
