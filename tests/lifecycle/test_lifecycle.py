@@ -148,8 +148,8 @@ def test_full_lifecycle(tool: Tool) -> None:
         tool.get(CORE[gen], "MachineDeployment", "demo-default-md")["spec"]["template"]["spec"]["version"] == "v1.32.0"
     )
     assert [h["description"] for h in tool.json("history", "demo")][3:] == [
-        "Upgrade step 1: control plane to v1.32.0",
-        "Upgrade step 1: pool default to v1.32.0",
+        "Upgrade step: control plane to v1.32.0",
+        "Upgrade step: pool default to v1.32.0",
     ]
 
     # a minor-version skip without a named intermediate version is refused before anything is written

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from capi_kamaji_proxmox.observe.rollout import kcp_reported, md_progress, md_rolled_out, old_machinesets
+from capi_kamaji_proxmox.observe.rollout import (
+    kcp_reported,
+    md_progress,
+    md_rolled_out,
+    old_machinesets,
+    upgrade_summary,
+)
 
 REFS = {"infrastructureRef": {"name": "pmt-new"}, "bootstrap": {"configRef": {"name": "kct"}}}
 
@@ -65,3 +71,32 @@ def test_rollout_done_only_when_every_counter_and_old_machineset_agree(gen: str)
 )
 def test_kamaji_control_plane_reported_version_and_readiness(status: Any, expected: Any) -> None:
     assert kcp_reported({"status": status}) == expected
+
+
+def kcp(spec: str, reported: str | None, ready: bool = True) -> Any:
+    status = {"ready": ready} | ({"version": reported} if reported else {})
+    return {"spec": {"version": spec}, "status": status}
+
+
+def md_at(version: str, done: bool) -> Any:
+    obj = md("current", up=3 if done else 1)
+    obj["spec"]["template"]["spec"]["version"] = version
+    return obj
+
+
+def test_upgrade_summary_while_steps_run() -> None:
+    old, new = "v1.31.4", "v1.32.4"
+    assert upgrade_summary(kcp(new, old), [md_at(old, True)] * 3) == (
+        "upgrading: control plane v1.31.4 -> v1.32.4 in progress, pools 0/3"
+    )
+    pools = [md_at(new, True), md_at(new, False), md_at(old, True)]
+    assert upgrade_summary(kcp(new, new), pools) == "upgrading: control plane v1.32.4 ready, pools 1/3"
+    # every pool asks for the version: no upgrade line (a memory roll is not an upgrade either)
+    assert upgrade_summary(kcp(new, new), [md_at(new, True), md_at(new, False)]) == ""
+    assert upgrade_summary(kcp(new, new, ready=False), [md_at(old, True)]) == (
+        "upgrading: control plane v1.32.4 not ready, pools 0/1"
+    )
+    # nothing under way, a fresh install that never reported, no control plane: no line
+    assert upgrade_summary(kcp(new, new), [md_at(new, True)]) == ""
+    assert upgrade_summary(kcp(new, None), [md_at(old, True)]) == ""
+    assert upgrade_summary(None, []) == ""

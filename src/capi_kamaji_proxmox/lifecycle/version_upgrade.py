@@ -85,7 +85,7 @@ def _wait_detail(action: Action, live: Live, objects: LiveObjects) -> str:
 
 
 def _apply_step(
-    ctx: ActionContext, name: str, loaded: LoadedValues, step: Step, desired: Desired, live: Live, number: int
+    ctx: ActionContext, name: str, loaded: LoadedValues, step: Step, desired: Desired, live: Live
 ) -> Release:
     """Write one step as one revision: pending record, apply, deployed (or failed, with the reason)."""
     hist = ctx.storage.history(name)
@@ -106,14 +106,14 @@ def _apply_step(
         retained=retained,
         deletions=deletions,
     )
-    description = f"Upgrade step {number}: {step.describe()}"
+    description = f"Upgrade step: {step.describe()}"
     adopting = not records.written_by_tool(last)
     if ctx.options.dry_run:
         apply_all(ctx, objs, dry_run=True, force=adopting)
         return actions._record(
             ctx, name, last.version + 1, Status.PENDING_UPGRADE, loaded.config, step_plan, f"Dry run: {description}"
         )
-    ctx.out.step(f"step {number}: {step.describe()}")
+    ctx.out.step(f"upgrade step: {step.describe()}")
     rec = actions._create_pending(
         ctx,
         actions._record(
@@ -141,7 +141,6 @@ def upgrade_in_steps(
     """Apply and wait, step after step, until the step function says done."""
     strategy = loaded.values.upgrade_strategy
     pause = duration_seconds(strategy.pause) if strategy and strategy.pause is not None else 0
-    number = 0
     rec: Release | None = None
     waited_for_pools = False
     while True:
@@ -155,8 +154,7 @@ def upgrade_in_steps(
                 ctx.out.step(f"pausing {pause}s before the next pool (upgradeStrategy.pause)")
                 time.sleep(pause)
             waited_for_pools = False
-            number += 1
-            rec = _apply_step(ctx, name, loaded, action, desired, live, number)
+            rec = _apply_step(ctx, name, loaded, action, desired, live)
             if ctx.options.dry_run:
                 return rec
             continue

@@ -74,3 +74,26 @@ def md_progress(md: Mapping[str, Any]) -> str:
     r = fields.replicas(md)
     want = r["desired"] if r["desired"] is not None else r["current"]
     return f"{r['upToDate'] or 0}/{want or 0} updated, {r['ready'] or 0}/{want or 0} ready"
+
+
+def upgrade_summary(
+    kcp: Mapping[str, Any] | None, mds: Sequence[Mapping[str, Any]], machinesets: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """``upgrading: control plane v1.32.4 ready, pools 1/3`` while a version upgrade is under way:
+    the control plane does not report its asked version yet, or a pool asks for another version.
+    Empty otherwise (the last pool's roll then shows as any rollout does), and for a control plane
+    that has never reported a version (a fresh install)."""
+    if kcp is None:
+        return ""
+    target = str(fields.dig(kcp, "spec", "version") or "")
+    reported, ready = kcp_reported(kcp)
+    if not target or not reported:
+        return ""
+    if reported == target and all(md_version(md) == target for md in mds):
+        return ""
+    if reported == target:
+        cp = f"control plane {target} {'ready' if ready else 'not ready'}"
+    else:
+        cp = f"control plane {reported} -> {target} in progress"
+    moved = [md for md in mds if md_version(md) == target and md_rolled_out(md, machinesets)]
+    return f"upgrading: {cp}, pools {len(moved)}/{len(mds)}"
