@@ -195,6 +195,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["nodePools[0].network.mtu: expected 1 (inherit from the bridge) or 1280..65520, got 900"],
     ),
     (
+        "upgrade order names a missing pool",
+        {**pool(), "upgradeStrategy": {"pools": ["w", "gpu"]}},
+        ["upgradeStrategy.pools[1]: 'gpu' is not the name of a pool in nodePools (w)"],
+    ),
+    (
         "ipam off needs cluster pool",
         {"ipamProvider": {"enabled": False}, "cluster": {"ipv4Config": None}},
         ["cluster.ipv4Config: required when ipamProvider is disabled (nodes need addresses)"],
@@ -306,3 +311,9 @@ def test_missing_file() -> None:
     with pytest.raises(ValuesError) as err:
         load_values(["/nonexistent/values.yaml"], release_name="d")
     assert err.value.problems == ["/nonexistent/values.yaml: cannot read values file: No such file or directory"]
+
+
+def test_negative_durations_are_refused() -> None:
+    """A negative nodeDrainTimeout used to pass and be rejected by the server mid-apply (issue 10, item 4)."""
+    found = problems(pool(nodeDrainTimeout=-5))
+    assert len(found) == 1 and found[0].startswith("nodePools[0].nodeDrainTimeout:"), found

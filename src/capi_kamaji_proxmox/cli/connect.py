@@ -34,6 +34,8 @@ def connected(args: argparse.Namespace) -> Iterator[tuple[KubeClient, str]]:
         raise common.CLIError(f"the management cluster refused the credentials: {exc}") from None
     except ApiError as exc:
         raise common.CLIError(str(exc)) from None
+    except BrokenPipeError:
+        raise  # our output went away (`| head`): not a connection problem; main() handles it
     except (OSError, httpx2.TransportError) as exc:
         raise common.CLIError(f"cannot reach the management cluster at {config.cluster.server}: {exc}") from None
     finally:

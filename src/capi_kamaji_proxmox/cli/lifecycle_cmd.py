@@ -63,8 +63,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = release_parser(
         "install",
         "create a cluster (a new release)",
-        "Render the values, check the management cluster and Proxmox, apply every object "
-        "(server-side apply, strict), and record revision 1 in Helm's format.",
+        "Render the values, check the management cluster and Proxmox, dry-run every object on the "
+        "server, apply them (server-side apply, strict), and record revision 1 in Helm's format. "
+        "Running it again after a failed or interrupted install converges.",
     )
     common.add_values_flags(p)
     _release_flags(p)
@@ -81,7 +82,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "never taken back. A change of cluster.version goes in steps, each its own revision: "
         "the control plane, a wait until it reports the version, then the pools (all, or one "
         "at a time per upgradeStrategy.pools); a skipped minor needs --via. --timeout bounds "
-        "each wait; running the same command again continues where it stopped.",
+        "each wait. Nothing is written unless the server accepts every object in a dry run. An "
+        "interrupted upgrade (a step's process gone, or a wait timed out) is continued by running "
+        "the same upgrade again.",
     )
     common.add_values_flags(p)
     _release_flags(p)
@@ -113,8 +116,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = release_parser(
         "rollback",
         "return a release to an earlier revision",
-        "Re-apply the objects of REVISION (default: the previous one) as a new revision. Also "
-        "recovers a release stuck in a pending state after an interrupted operation.",
+        "Re-apply the objects of REVISION (default: the previous one) as a new revision. A pending "
+        "revision whose holder is gone is taken over (marked failed) first; one whose holder is alive "
+        "is refused. With --dry-run nothing is written.",
     )
     p.add_argument("revision", metavar="REVISION", type=int, nargs="?", help="revision to return to")
     _release_flags(p)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from capi_kamaji_proxmox.lifecycle.context import ActionContext
+from capi_kamaji_proxmox.lifecycle.inputs import UserValues
 from capi_kamaji_proxmox.lifecycle.version_steps import ApplyControlPlane, Step
 from capi_kamaji_proxmox.observe import fields
+from capi_kamaji_proxmox.release.record import Status
+from capi_kamaji_proxmox.values.load import validate_config
 
 
 def machines_of(mds: dict[str, dict[str, Any]]) -> dict[str, int]:
@@ -42,3 +46,15 @@ def step_text(data: list[dict[str, Any]]) -> str:
             tail = "replaces " + ", ".join(f"{n} machine(s) of pool {p}" for p, n in replaces.items())
         lines.append(f"  {item['step']}. {item['what']}: {tail}")
     return "\n".join(lines) + "\n\n"
+
+
+def remaining_step_data(ctx: ActionContext, name: str, values: UserValues) -> list[dict[str, Any]]:
+    """The steps an ``upgrade`` with these values still has to make (empty: no version change)."""
+    from capi_kamaji_proxmox.lifecycle.version_upgrade import describe_remaining
+
+    hist = ctx.storage.history(name)
+    if not hist or hist[-1].status is Status.UNINSTALLED:
+        return []
+    loaded = validate_config(values.config(hist[-1]), release_name=name)  # warned about by the diff already
+    steps, _, objects = describe_remaining(ctx, name, loaded)
+    return step_data(steps, machines_of(objects.mds))

@@ -12,10 +12,11 @@ import time
 from typing import Any
 
 from capi_kamaji_proxmox.lifecycle import actions, records
-from capi_kamaji_proxmox.lifecycle.apply_plan import apply_all
+from capi_kamaji_proxmox.lifecycle.apply_plan import dry_run_all
 from capi_kamaji_proxmox.lifecycle.context import ActionContext
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError, RefusedChange
-from capi_kamaji_proxmox.lifecycle.guard import refuse_if_busy
+from capi_kamaji_proxmox.lifecycle.execute import run_plan
+from capi_kamaji_proxmox.lifecycle.guard import refuse_busy
 from capi_kamaji_proxmox.lifecycle.plan import Plan, build_plan, previous_objects, split_removed
 from capi_kamaji_proxmox.lifecycle.version_state import LiveObjects, desired_of, read_live, step_objects
 from capi_kamaji_proxmox.lifecycle.version_steps import (
@@ -33,7 +34,7 @@ from capi_kamaji_proxmox.lifecycle.version_steps import (
     remaining_steps,
 )
 from capi_kamaji_proxmox.observe.rollout import md_progress, old_machinesets
-from capi_kamaji_proxmox.release.record import Release, Status
+from capi_kamaji_proxmox.release.record import Release, Status, split_manifest
 from capi_kamaji_proxmox.values.checks import duration_seconds
 from capi_kamaji_proxmox.values.load import LoadedValues
 
@@ -45,23 +46,23 @@ def _cluster_of(objs: list[dict[str, Any]], name: str) -> str:
 
 
 def situation(
-    ctx: ActionContext, name: str, loaded: LoadedValues, via: list[str] | None, command: str
+    ctx: ActionContext, name: str, loaded: LoadedValues
 ) -> tuple[Release, Desired, Live, LiveObjects, Action]:
     """The release's last record, what is wanted, what is live, and the next action."""
     last = ctx.storage.last(name)
     objs = previous_objects([last])
     cluster = _cluster_of(objs, name)
-    desired = desired_of(loaded, via)
+    desired = desired_of(loaded, list(ctx.options.via))
     live, objects = read_live(ctx, cluster, objs)
-    return last, desired, live, objects, next_action(desired, live, command)
+    return last, desired, live, objects, next_action(desired, live, ctx.options.command)
 
 
-def needs_steps(ctx: ActionContext, name: str, loaded: LoadedValues, via: list[str] | None, command: str) -> bool:
+def needs_steps(ctx: ActionContext, name: str, loaded: LoadedValues) -> bool:
     """True when the upgrade changes a Kubernetes version (or pools lag behind the control plane)."""
     hist = ctx.storage.history(name)
     if not hist or hist[-1].status is Status.UNINSTALLED:
         return False
-    action = situation(ctx, name, loaded, via, command)[4]
+    action = situation(ctx, name, loaded)[4]
     if isinstance(action, Refuse):
         raise RefusedChange(action.message)
     return not isinstance(action, Done)
@@ -87,20 +88,21 @@ def _wait_detail(action: Action, live: Live, objects: LiveObjects) -> str:
 def _apply_step(
     ctx: ActionContext, name: str, loaded: LoadedValues, step: Step, desired: Desired, live: Live
 ) -> Release:
-    """Write one step as one revision: pending record, apply, deployed (or failed, with the reason)."""
+    """Write one step as one revision, through the upgrade action's own machinery: dry run of every
+    object, take-over of a dead holder's pending revision, pending record with its holder, apply,
+    record (deployed, or failed with the reason)."""
     hist = ctx.storage.history(name)
+    stale = refuse_busy(hist, "upgrade")
     last = hist[-1]
-    refuse_if_busy(last, "upgrade")
     previous = previous_objects([last])
-    plan = build_plan(ctx, name, loaded, previous=[last], impacts=False)
+    plan = build_plan(ctx, name, loaded, previous=[last])
     objs = step_objects(step, desired, live, plan.cluster, previous, plan.desired)
     retained, deletions = split_removed(ctx, plan.apis, plan.cluster, objs, previous)
-    cp_version = step.version if isinstance(step, ApplyControlPlane) else live.cp_version
     step_plan = Plan(
         release=name,
         namespace=ctx.namespace,
         cluster=plan.cluster,
-        kubernetes_version=cp_version,
+        kubernetes_version=step.version if isinstance(step, ApplyControlPlane) else live.cp_version,
         apis=plan.apis,
         desired=objs,
         retained=retained,
@@ -108,46 +110,34 @@ def _apply_step(
     )
     description = f"Upgrade step: {step.describe()}"
     adopting = not records.written_by_tool(last)
+    dry_run_all(ctx, objs, force=adopting)
+    first = hist[0].info.first_deployed
+    args = (ctx, name, last.version + 1, Status.PENDING_UPGRADE, loaded.config, step_plan)
     if ctx.options.dry_run:
-        apply_all(ctx, objs, dry_run=True, force=adopting)
-        return actions._record(
-            ctx, name, last.version + 1, Status.PENDING_UPGRADE, loaded.config, step_plan, f"Dry run: {description}"
-        )
+        return actions._record(*args, f"Dry run: {description}", first, "upgrade")
     ctx.out.step(f"upgrade step: {step.describe()}")
-    rec = actions._create_pending(
-        ctx,
-        actions._record(
-            ctx,
-            name,
-            last.version + 1,
-            Status.PENDING_UPGRADE,
-            loaded.config,
-            step_plan,
-            description,
-            hist[0].info.first_deployed,
-        ),
-        "upgrade",
+    hist = actions._claim(ctx, hist, stale, "upgrade")
+    pending = actions._record(*args, description, first, "upgrade")
+    return run_plan(
+        actions._without_wait(ctx), hist, pending, step_plan, verb="upgrade", force=adopting, done=description
     )
-    actions._run(ctx, rec, step_plan, force=adopting, verb="upgrade")
-    actions._supersede_others(ctx, name, rec.version)
-    rec = actions._finish(ctx, rec, Status.DEPLOYED, description)
-    ctx.storage.prune(name, ctx.options.history_max)
-    return rec
 
 
-def upgrade_in_steps(
-    ctx: ActionContext, name: str, loaded: LoadedValues, *, via: list[str] | None = None, command: str = ""
-) -> Release:
+def upgrade_in_steps(ctx: ActionContext, name: str, loaded: LoadedValues) -> Release:
     """Apply and wait, step after step, until the step function says done."""
     strategy = loaded.values.upgrade_strategy
     pause = duration_seconds(strategy.pause) if strategy and strategy.pause is not None else 0
     rec: Release | None = None
     waited_for_pools = False
     while True:
-        last, desired, live, objects, action = situation(ctx, name, loaded, via, command)
+        last, desired, live, _, action = situation(ctx, name, loaded)
         if isinstance(action, Refuse):
             raise RefusedChange(action.message)
         if isinstance(action, Done):
+            if ctx.options.wait and rec is not None:
+                from capi_kamaji_proxmox.lifecycle.wait import wait_ready
+
+                wait_ready(ctx, name, split_manifest(rec.manifest))
             return rec or last
         if isinstance(action, ApplyControlPlane | ApplyPools):
             if isinstance(action, ApplyPools) and waited_for_pools and pause and desired.strategy != "parallel":
@@ -161,27 +151,17 @@ def upgrade_in_steps(
         if ctx.options.dry_run:
             ctx.out.step(f"dry run: the next step waits: {action.describe()}")
             return last
-        _wait(ctx, name, loaded, via, command, action, live, objects, last)
+        _wait(ctx, name, loaded, action, last)
         waited_for_pools = isinstance(action, WaitPools)
 
 
-def _wait(
-    ctx: ActionContext,
-    name: str,
-    loaded: LoadedValues,
-    via: list[str] | None,
-    command: str,
-    action: Action,
-    live: Live,
-    objects: LiveObjects,
-    last: Release,
-) -> None:
+def _wait(ctx: ActionContext, name: str, loaded: LoadedValues, action: Action, last: Release) -> None:
     """Poll until the next action is another one; on timeout say which step and how to go on."""
     ctx.out.step(f"{action.describe()} ...")
     deadline = time.monotonic() + ctx.options.timeout
     while True:
         time.sleep(POLL_SECONDS)
-        _, _, live, objects, now = situation(ctx, name, loaded, via, command)
+        _, _, live, objects, now = situation(ctx, name, loaded)
         if now != action:
             return
         if time.monotonic() >= deadline:
@@ -189,16 +169,14 @@ def _wait(
                 f"timed out after {ctx.options.timeout:g}s at step '{action.describe()}': "
                 f"{_wait_detail(action, live, objects)}. Revision {last.version} is deployed and nothing is "
                 f"half-applied; run the same upgrade again to continue from this step"
-                + (f": {command}" if command else "")
+                + (f": {ctx.options.command}" if ctx.options.command else "")
             )
 
 
-def describe_remaining(
-    ctx: ActionContext, name: str, loaded: LoadedValues, via: list[str] | None, command: str
-) -> tuple[list[Step], Live, LiveObjects]:
+def describe_remaining(ctx: ActionContext, name: str, loaded: LoadedValues) -> tuple[list[Step], Live, LiveObjects]:
     """For ``diff``: every step still to come (the waits assumed satisfied)."""
-    _, desired, live, objects, _ = situation(ctx, name, loaded, via, command)
-    steps = remaining_steps(desired, live, command)
+    _, desired, live, objects, _ = situation(ctx, name, loaded)
+    steps = remaining_steps(desired, live, ctx.options.command)
     if isinstance(steps, Refuse):
         raise RefusedChange(steps.message)
     return steps, live, objects

@@ -56,6 +56,8 @@ __all__ = [
 
 # Cluster API's defaults (clusterctl init): where the kubeadm bootstrap controller runs.
 from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
+from capi_kamaji_proxmox.preflight.kamaji_version import NAME as KAMAJI_VERSION
+from capi_kamaji_proxmox.preflight.kamaji_version import check_kamaji_version
 
 # What a controller-runtime cached client needs to read an object: get plus the informer's list/watch.
 BOOTSTRAP_VERBS = ("get", "list", "watch")
@@ -435,7 +437,14 @@ def _guard(name: str, run: Callable[[], CheckResult]) -> CheckResult:
     try:
         return run()
     except Forbidden as exc:
-        return CheckResult(name, "fail", f"forbidden: {exc}", "run doctor with a user allowed to read this")
+        # A check the user may not run is not a problem of the cluster: warn, naming the permission,
+        # so that the permissions docs/rbac.yaml documents are enough for every verb with preflight on.
+        return CheckResult(
+            name,
+            "warn",
+            f"not checked: {exc}",
+            "grant that read (docs/rbac.yaml: the optional ClusterRole) or run doctor as a user who has it",
+        )
     except ApiError as exc:
         return CheckResult(name, "fail", f"the API server answered {exc.code}: {exc}", "see the message")
     except _TRANSPORT as exc:
@@ -501,6 +510,8 @@ def run_management_checks(
     results.append(
         _guard(f"datastore[{store}]" if store else "datastore", lambda: check_datastore(client, disc, store))
     )
+    version = values.cluster.version if values.cluster else None
+    results.append(_guard(KAMAJI_VERSION, lambda: check_kamaji_version(client, version)))
     secret_ns, secret_name = credentials_location(values, namespace)
     creds: Credentials | None = None
     try:
