@@ -154,7 +154,7 @@ def upgrade(ctx: ActionContext, name: str, values: Values, *, install_missing: b
     loaded = load_values(ctx, name, values, last)
     from capi_kamaji_proxmox.lifecycle import version_upgrade  # it builds on this module
 
-    if version_upgrade.needs_steps(ctx, name, loaded):
+    if version_upgrade.needs_steps(ctx, name, loaded, hist):
         # A Kubernetes version change: control plane first, then the pools, one revision per step.
         preflight(ctx, name, loaded)
         return version_upgrade.upgrade_in_steps(ctx, name, loaded)

@@ -46,10 +46,10 @@ def _cluster_of(objs: list[dict[str, Any]], name: str) -> str:
 
 
 def situation(
-    ctx: ActionContext, name: str, loaded: LoadedValues
+    ctx: ActionContext, name: str, loaded: LoadedValues, last: Release | None = None
 ) -> tuple[Release, Desired, Live, LiveObjects, Action]:
     """The release's last record, what is wanted, what is live, and the next action."""
-    last = ctx.storage.last(name)
+    last = last or ctx.storage.last(name)
     objs = previous_objects([last])
     cluster = _cluster_of(objs, name)
     desired = desired_of(loaded, list(ctx.options.via))
@@ -57,12 +57,12 @@ def situation(
     return last, desired, live, objects, next_action(desired, live, ctx.options.command)
 
 
-def needs_steps(ctx: ActionContext, name: str, loaded: LoadedValues) -> bool:
-    """True when the upgrade changes a Kubernetes version (or pools lag behind the control plane)."""
-    hist = ctx.storage.history(name)
+def needs_steps(ctx: ActionContext, name: str, loaded: LoadedValues, hist: list[Release]) -> bool:
+    """True when the upgrade changes a Kubernetes version (or pools lag behind the control plane).
+    ``hist`` is the history the caller already read (the records are listed once per operation)."""
     if not hist or hist[-1].status is Status.UNINSTALLED:
         return False
-    action = situation(ctx, name, loaded)[4]
+    action = situation(ctx, name, loaded, hist[-1])[4]
     if isinstance(action, Refuse):
         raise RefusedChange(action.message)
     return not isinstance(action, Done)
