@@ -187,7 +187,10 @@ def test_a_new_pool_is_created_with_the_final_step_and_removed_pools_do_not_bloc
     state = Live("v1.32.4", "v1.32.4", True, {"a": PoolLive("v1.31.4", True), "gone": PoolLive("v1.31.4", False)})
     assert next_action(d, state) == ApplyPools(("a",), "v1.32.4", final=True)
     state.pools["a"] = PoolLive("v1.32.4", True)
-    assert next_action(d, state) == ApplyPools(("new",), "v1.32.4", final=True)
+    assert next_action(d, state) == Done()  # the new pool came with a's step (the new render)
+    # no version change: a new pool alone is a plain upgrade, never a wait for the control plane
+    fresh = Live("v1.31.4", None, False, {"a": PoolLive("v1.31.4", False)})
+    assert next_action(Desired("v1.31.4", ("a", "new")), fresh) == Done()
     # in an intermediate step the new pool waits for the target version
     d2 = Desired("v1.33.1", ("a", "new"), "parallel", ("v1.32.4",))
     assert next_action(d2, Live("v1.32.4", "v1.32.4", True, {"a": PoolLive("v1.31.4", True)})) == ApplyPools(

@@ -176,15 +176,9 @@ def walk(current: str, target: str, via: tuple[str, ...], command: str = "") -> 
 
 def _behind(desired: Desired, live: Live, level: str) -> list[str]:
     """Pools (in values order) whose MachineDeployment does not ask for ``level`` yet."""
-    out = []
-    for p in desired.pools:
-        pl = live.pools.get(p)
-        if pl is None:
-            if level == desired.version:
-                out.append(p)  # a new pool is created with the final pools step
-        elif pl.version != level:
-            out.append(p)
-    return out
+    # A new pool (not live yet) is never behind: it is created at the target version with the first
+    # pools step at the target, or by a plain upgrade when no version changes.
+    return [p for p in desired.pools if p in live.pools and live.pools[p].version != level]
 
 
 def next_action(desired: Desired, live: Live, command: str = "") -> Action:
