@@ -85,6 +85,8 @@ def test_everything_passes(setup: Setup, mgmt_cluster: ControlPlane) -> None:
         "PASS  pod-network: pod CIDR 10.93.0.0/16 is clear of node and service ranges",
         f"PASS  bootstrap-rbac: system:serviceaccount:{ns}:boot may get, list, watch kamajicontrolplanes",
         f"PASS  datastore[{ds}]: DataStore {ds} (PostgreSQL) is ready",
+        "WARN  kamaji-version: no Kamaji controller Deployment found (label app.kubernetes.io/name=kamaji or an "
+        "image named kamaji); its version window not checked -> install Kamaji in the management cluster",
         f"PASS  credentials-secret: Secret {ns}/proxmox-secret has url, token (capmox@pve!capi) and secret",
         f"PASS  proxmox-tls: CAPMOX verifies the certificate of {url} against root_ca and the system roots",
         f"PASS  api-access: PVE 9.2.11 at {url}, token capmox@pve!capi",
@@ -100,7 +102,7 @@ def test_everything_passes(setup: Setup, mgmt_cluster: ControlPlane) -> None:
         "(pve1 64 GiB, pve2 128 GiB) and have 48 CPUs",
         "PASS  ip-addresses: 10.0.0.10-10.0.0.30 hold 21 usable addresses for 6 (workers 5+1)",
         "",
-        "18 passed, 0 warning(s), 0 failed",
+        "18 passed, 1 warning(s), 0 failed",
     ]
 
 
@@ -110,12 +112,14 @@ def test_missing_secret_fails_word_for_word(setup: Setup) -> None:
     ns = setup.ns
     lines = result.stdout.splitlines()
     assert lines[5:] == [
+        "WARN  kamaji-version: no Kamaji controller Deployment found (label app.kubernetes.io/name=kamaji or an "
+        "image named kamaji); its version window not checked -> install Kamaji in the management cluster",
         f"FAIL  credentials-secret: Secret {ns}/proxmox-secret does not exist -> capi-kamaji-proxmox secret create "
         f"proxmox-secret -n {ns} --cluster-name demo (reads PROXMOX_URL, PROXMOX_TOKEN, PROXMOX_SECRET)",
         f"FAIL  proxmox: not checked: no usable credentials Secret {ns}/proxmox-secret -> fix the credentials-secret "
         "check first",
         "",
-        "5 passed, 0 warning(s), 2 failed",
+        "5 passed, 1 warning(s), 2 failed",
     ]
 
 
@@ -163,9 +167,9 @@ def test_json_output(setup: Setup) -> None:
     result = setup.doctor("-o", "json", "--skip-proxmox")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["release"] == "demo" and data["namespace"] == setup.ns and data["status"] == "pass"
+    assert data["release"] == "demo" and data["namespace"] == setup.ns and data["status"] == "warn"
     assert [c["name"] for c in data["checks"]] == [
-        "kinds", "ipam-provider", "pod-network", "bootstrap-rbac", f"datastore[{setup.datastore}]",
+        "kinds", "ipam-provider", "pod-network", "bootstrap-rbac", f"datastore[{setup.datastore}]", "kamaji-version",
         "credentials-secret",
     ]  # fmt: skip
     assert all(set(c) == {"name", "status", "found", "fix"} for c in data["checks"])

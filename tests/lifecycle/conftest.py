@@ -74,6 +74,38 @@ class Tool:
             "PATCH", path, data=json.dumps(patch), headers={"Content-Type": "application/merge-patch+json"}
         )
 
+    def set_status(self, api_version: str, kind: str, name: str, status: dict[str, Any]) -> Any:
+        """Write status through the /status subresource, as the owning controller does."""
+        body = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}, "status": status}
+        path = self.api.object_path(api_version, kind, name, self.namespace) + "/status"
+        return self.api.request(
+            "PATCH",
+            path,
+            params={"fieldManager": "test-controller", "force": "true"},
+            data=json.dumps(body),
+            headers={"Content-Type": "application/apply-patch+yaml"},
+        )
+
+    def kcp_reports(self, version: str, *, ready: bool = True, name: str = "demo") -> None:
+        """Write the KamajiControlPlane status as the Kamaji provider does once the version runs."""
+        current = self.cluster.generation == "current"
+        api = "controlplane.cluster.x-k8s.io/" + ("v1alpha2" if current else "v1alpha1")
+        status: dict[str, Any] = {"version": version, "ready": ready, "replicas": 2, "readyReplicas": 2}
+        status["selector"] = f"cluster.x-k8s.io/cluster-name={name}"
+        if current:
+            status.update({"upToDateReplicas": 2, "initialization": {"controlPlaneInitialized": True}})
+        else:
+            status.update({"updatedReplicas": 2, "unavailableReplicas": 0, "initialized": True})
+        self.set_status(api, "KamajiControlPlane", name, status)
+
+    def rollout_done(self, api_version: str, name: str) -> None:
+        """Report a MachineDeployment's rollout complete, as its controller would once machines are up."""
+        md = self.get(api_version, "MachineDeployment", name)
+        n = int(md["spec"].get("replicas") or 0)
+        up = "upToDateReplicas" if api_version.endswith("v1beta2") else "updatedReplicas"
+        status = {"observedGeneration": md["metadata"]["generation"], "replicas": n, "readyReplicas": n, up: n}
+        self.set_status(api_version, "MachineDeployment", name, {**status, "availableReplicas": n})
+
 
 @pytest.fixture
 def tool(mgmt_cluster: ControlPlane, namespace: str) -> Tool:

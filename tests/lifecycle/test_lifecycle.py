@@ -131,19 +131,32 @@ def test_full_lifecycle(tool: Tool) -> None:
     assert tool.get(CORE[gen], "MachineDeployment", "demo-default-md")["spec"]["replicas"] == 3
     assert sorted(tool.names(INFRA[gen], "ProxmoxMachineTemplate")) == sorted([pmt1, pmt2])
 
-    # version: the MachineDeployment moves, templates keep their names
+    # version: the control plane first (its own revision); the pools once it reports the version
     v = ["--set", "nodePools[0].memoryMiB=16384", "--set", "nodePools[0].replicas=3"]
+    tool.kcp_reports("v1.31.4")
+    tool.rollout_done(CORE[gen], "demo-default-md")
+    step1 = tool("upgrade", "demo", *f, *v, "--set", "cluster.controlPlane.version=v1.32.0", "--timeout", "1")
+    assert step1.returncode == 1 and "at step 'wait for the control plane to report v1.32.0" in step1.stderr, (
+        step1.stderr
+    )
+    assert tool.get(KCP[gen], "KamajiControlPlane", "demo")["spec"]["version"] == "v1.32.0"
+    md_version = tool.get(CORE[gen], "MachineDeployment", "demo-default-md")["spec"]["template"]["spec"]["version"]
+    assert md_version == "v1.31.4"
+    tool.kcp_reports("v1.32.0")
     tool.ok("upgrade", "demo", *f, *v, "--set", "cluster.controlPlane.version=v1.32.0")
     assert (
         tool.get(CORE[gen], "MachineDeployment", "demo-default-md")["spec"]["template"]["spec"]["version"] == "v1.32.0"
     )
-    assert tool.get(KCP[gen], "KamajiControlPlane", "demo")["spec"]["version"] == "v1.32.0"
+    assert [h["description"] for h in tool.json("history", "demo")][3:] == [
+        "Upgrade step: control plane to v1.32.0",
+        "Upgrade step: pool default to v1.32.0",
+    ]
 
-    # a minor-version skip is refused before anything is written
+    # a minor-version skip without a named intermediate version is refused before anything is written
     skip = tool("upgrade", "demo", *f, *v, "--set", "cluster.controlPlane.version=v1.34.0")
     assert skip.returncode == 1
-    assert "skips Kubernetes minor versions" in skip.stderr and "upgrade to v1.33.x first" in skip.stderr
-    assert len(tool.json("history", "demo")) == 4
+    assert "skips v1.33" in skip.stderr and "--via v1.33.<patch>" in skip.stderr
+    assert len(tool.json("history", "demo")) == 5
 
     # the rollout finished: the old MachineSet is gone, the next operation deletes the old template
     tool.api.request("DELETE", tool.api.object_path(CORE[gen], "MachineSet", "demo-default-md-abc12", tool.namespace))
@@ -162,7 +175,8 @@ def test_full_lifecycle(tool: Tool) -> None:
         (3, "superseded"),
         (4, "superseded"),
         (5, "superseded"),
-        (6, "deployed"),
+        (6, "superseded"),
+        (7, "deployed"),
     ]
     assert hist[-1]["description"] == "Rollback to 1"
 

@@ -179,9 +179,7 @@ class Inventory:
 
     def access(self) -> AccessConfig:
         """Snapshot of the ACL state used to answer one request."""
-        privsep = {
-            f"{u.userid}!{t.name}": t.privsep for u in self.users.values() for t in u.tokens.values()
-        }
+        privsep = {f"{u.userid}!{t.name}": t.privsep for u in self.users.values() for t in u.tokens.values()}
         return AccessConfig(
             major=self.major,
             acls=list(self.acls),
@@ -206,8 +204,7 @@ class Inventory:
     ) -> TokenCredentials:
         """Create (user and) token; ``acls``/``user_acls`` are (path, role) pairs to grant."""
         user = self.users.setdefault(userid, SimUser(userid))
-        token = SimToken(name=name, secret=secret or str(uuid.uuid4()), privsep=privsep,
-                         expire=expire)
+        token = SimToken(name=name, secret=secret or str(uuid.uuid4()), privsep=privsep, expire=expire)
         user.tokens[name] = token
         token_id = f"{userid}!{name}"
         for path, role in acls or []:
@@ -238,11 +235,11 @@ def standard_inventory() -> Inventory:
         SimNode("pve3", status="offline"),
     ]
     inv.storages = [
-        SimStorage("local", type="dir", content=["iso", "vztmpl", "backup", "snippets"],
-                   total=100 * GIB, used=20 * GIB),
+        SimStorage(
+            "local", type="dir", content=["iso", "vztmpl", "backup", "snippets"], total=100 * GIB, used=20 * GIB
+        ),
         SimStorage("local-lvm"),
-        SimStorage("ceph", type="rbd", content=["images"], shared=True,
-                   total=2048 * GIB, used=512 * GIB),
+        SimStorage("ceph", type="rbd", content=["images"], shared=True, total=2048 * GIB, used=512 * GIB),
     ]
     for node in ("pve1", "pve2", "pve3"):
         inv.networks[node] = [
@@ -251,10 +248,16 @@ def standard_inventory() -> Inventory:
         ]
     inv.networks["pve1"].append(SimIface("vmbr1", bridge_ports=None))
     inv.vms = [
-        SimVM(9000, "pve1", "ubuntu-2404-k8s", template=True, tags=["k8s", "ubuntu"],
-              storage="ceph", agent="1"),
-        SimVM(9001, "pve2", "ubuntu-2404-k8s-v131", template=True,
-              tags=["k8s", "ubuntu", "v1-31"], storage="ceph", agent="enabled=1,fstrim_cloned_disks=1"),
+        SimVM(9000, "pve1", "ubuntu-2404-k8s", template=True, tags=["k8s", "ubuntu"], storage="ceph", agent="1"),
+        SimVM(
+            9001,
+            "pve2",
+            "ubuntu-2404-k8s-v131",
+            template=True,
+            tags=["k8s", "ubuntu", "v1-31"],
+            storage="ceph",
+            agent="enabled=1,fstrim_cloned_disks=1",
+        ),
         SimVM(100, "pve1", "db01", status="running", memory_mib=16384, cores=4),
         SimVM(200, "pve2", "ct01", kind="lxc", status="running", memory_mib=4096),
     ]

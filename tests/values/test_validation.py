@@ -210,6 +210,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["nodePools[0].network.mtu: expected 1 (inherit from the bridge) or 1280..65520, got 900"],
     ),
     (
+        "upgrade order names a missing pool",
+        {**pool(), "upgradeStrategy": {"pools": ["w", "gpu"]}},
+        ["upgradeStrategy.pools[1]: 'gpu' is not the name of a pool in nodePools (w)"],
+    ),
+    (
         "ipam off needs cluster pool",
         {"ipamProvider": {"enabled": False}, "cluster": {"ipv4Config": None}},
         ["cluster.ipv4Config: required when ipamProvider is disabled (nodes need addresses)"],

@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "doctor",
         help="check the management cluster and Proxmox VE before installing",
         description="Run every preflight check for a release: the providers and kinds the render needs, the "
-        "bootstrap provider's access to KamajiControlPlanes, the Kamaji DataStore, the credentials Secret, and, "
+        "bootstrap provider's access to KamajiControlPlanes, the Kamaji DataStore, the Kamaji release's "
+        "supported Kubernetes versions, the credentials Secret, and, "
         "with the token and TLS settings from that Secret, as CAPMOX will use them, Proxmox VE itself (TLS, "
         "privileges, nodes, template, guest agent, storage, bridges, cloud-init ISO store, pool, VM id ranges, "
         "capacity, IP ranges); with autoscaled pools, which Cluster Autoscaler discovers them and the autoscaler's "

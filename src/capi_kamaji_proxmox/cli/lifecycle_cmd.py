@@ -33,10 +33,21 @@ def _release_flags(p: argparse.ArgumentParser) -> None:
         "--timeout",
         type=_duration,
         default=DEFAULT_TIMEOUT,
-        help="how long to wait for --wait or for uninstall (seconds or 5m; default 5m)",
+        help="how long to wait for --wait, for each step of a version upgrade, or for uninstall "
+        "(seconds or 5m; default 5m)",
     )
     p.add_argument(
         "--history-max", type=int, default=DEFAULT_HISTORY_MAX, help="keep at most this many revisions (0 = no limit)"
+    )
+
+
+def _via_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--via",
+        action="append",
+        default=[],
+        metavar="VERSION",
+        help="a patch version to pass through when cluster.version skips minors (repeatable), e.g. --via v1.32.9",
     )
 
 
@@ -68,9 +79,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "change a cluster (upgrade, scale, reconfigure)",
         "Apply new values to a release. Nodes roll when a pool's templates change (see "
         "`diff`). Old templates are kept while machines use them; autoscaled replicas are "
-        "never taken back; a Kubernetes minor-version skip is refused. Nothing is written unless the "
-        "server accepts every object in a dry run. An interrupted upgrade whose process is gone is "
-        "taken over and completed by running the same upgrade again.",
+        "never taken back. A change of cluster.version goes in steps, each its own revision: "
+        "the control plane, a wait until it reports the version, then the pools (all, or one "
+        "at a time per upgradeStrategy.pools); a skipped minor needs --via. --timeout bounds "
+        "each wait. Nothing is written unless the server accepts every object in a dry run. An "
+        "interrupted upgrade (a step's process gone, or a wait timed out) is continued by running "
+        "the same upgrade again.",
     )
     common.add_values_flags(p)
     _release_flags(p)
@@ -79,6 +93,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--reset-values", action="store_true", help="use only the given values and the defaults")
     p.add_argument("--atomic", action="store_true", help="on failure, roll back to the last deployed revision")
     p.add_argument("--force-conflicts", action="store_true", help="take over fields owned by other field managers")
+    _via_flag(p)
     _preflight_flags(p)
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
     p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_upgrade"))
@@ -94,6 +109,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common.add_kube_flags(p)
     p.add_argument("--reuse-values", action="store_true", help="merge the given values onto the last release's")
     p.add_argument("--reset-values", action="store_true", help="use only the given values and the defaults")
+    _via_flag(p)
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
     p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_diff"))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,8 @@ def _options(args: argparse.Namespace) -> Options:
             bootstrap_namespace=getattr(args, "bootstrap_namespace", BOOTSTRAP_NAMESPACE),
             bootstrap_service_account=getattr(args, "bootstrap_service_account", BOOTSTRAP_SERVICE_ACCOUNT),
         ),
+        via=tuple(getattr(args, "via", None) or ()),
+        command=shlex.join(["capi-kamaji-proxmox", *sys.argv[1:]]),
     )
 
 
@@ -108,16 +111,19 @@ def run_diff(args: argparse.Namespace) -> int:
     values = _user_values(args)
     with _context(args, _options(args)) as ctx:
         plan, changes = diffs.diff_release(ctx, args.release, values)
+        from capi_kamaji_proxmox.lifecycle.version_diff import remaining_step_data, step_text
+
+        steps = remaining_step_data(ctx, args.release, values)
     if args.output == "json":
-        text = json.dumps(diffs.as_data(plan, changes), indent=2) + "\n"
+        text = json.dumps({**diffs.as_data(plan, changes), "steps": steps}, indent=2) + "\n"
     elif args.output == "yaml":
-        text = to_yaml(diffs.as_data(plan, changes))
+        text = to_yaml({**diffs.as_data(plan, changes), "steps": steps})
     else:
-        text = diffs.render_text(plan, changes)
+        text = step_text(steps) + diffs.render_text(plan, changes)
     with contextlib.suppress(BrokenPipeError):  # `diff | head`: the exit code still says whether it changes
         sys.stdout.write(text)
         sys.stdout.flush()
-    return common.EXIT_INVALID if changes else common.EXIT_OK
+    return common.EXIT_INVALID if changes or steps else common.EXIT_OK
 
 
 def run_rollback(args: argparse.Namespace) -> int:

@@ -152,6 +152,12 @@ def upgrade(ctx: ActionContext, name: str, values: Values, *, install_missing: b
     last = hist[-1]
     deployed = latest_deployed(hist)
     loaded = load_values(ctx, name, values, last)
+    from capi_kamaji_proxmox.lifecycle import version_upgrade  # it builds on this module
+
+    if version_upgrade.needs_steps(ctx, name, loaded, hist):
+        # A Kubernetes version change: control plane first, then the pools, one revision per step.
+        preflight(ctx, name, loaded)
+        return version_upgrade.upgrade_in_steps(ctx, name, loaded)
     refuse_minor_skip(_version_of(deployed), loaded.values.cluster.version if loaded.values.cluster else None)
     plan = build_plan(ctx, name, loaded, previous=[last, deployed])
     preflight(ctx, name, loaded)

@@ -28,6 +28,8 @@ class Options:
     keep_history: bool = False
     skip_preflight: bool = False
     preflight: PreflightSettings = field(default_factory=PreflightSettings)
+    via: tuple[str, ...] = ()  # versions a version upgrade may pass through (--via)
+    command: str = ""  # the command line as run, quoted in "run this again" messages
 
 
 @dataclass

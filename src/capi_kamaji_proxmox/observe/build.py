@@ -34,6 +34,7 @@ from .fields import (
     replicas,
     template_refs,
 )
+from .rollout import upgrade_summary
 from .snapshot import Snapshot, Targets, release_targets
 
 __all__ = ["ReleaseMissing", "describe_view", "pool_name", "status_rows"]
@@ -294,6 +295,9 @@ def describe_view(snap: Snapshot, namespace: str, release_name: str) -> JSON:
         out["controlPlane"] = _control_plane(cp)
     out["pools"] = _pools(snap, namespace, targets)
     out["autoscaler"] = _autoscaler(snap, namespace, targets)
+    mds = [m for m in (snap.get("MachineDeployment", namespace, n) for n in targets.machine_deployments) if m]
+    sets = [ms for ms in snap.items("MachineSet") if namespace_of(ms) == namespace and _belongs(ms, targets.cluster)]
+    out["upgrading"] = upgrade_summary(cp, mds, sets)
     return out
 
 
@@ -386,6 +390,7 @@ def status_rows(snap: Snapshot, releases: Iterable[Release]) -> list[JSON]:
                 "pools": pools,
                 "rollingOut": [p["name"] for p in pools if p["rollingOut"]],
                 **({"autoscaler": auto} if (auto := _autoscaler(snap, ns, targets)) is not None else {}),
+                "upgrading": upgrade_summary(cp, [mds[n] for n in targets.machine_deployments if n in mds]),
             }
         )
     return rows

@@ -200,6 +200,8 @@ def describe_lines(view: JSON, show: str = "failing", now: datetime | None = Non
     rel = view["release"]
     head = f"Release {rel['name']} in {rel['namespace']}: revision {rel['revision']} ({rel['status']})"
     lines = [Line("release", head, head)]
+    if view.get("upgrading"):
+        lines.append(Line("upgrading", view["upgrading"], view["upgrading"]))
     for i, problem in enumerate(view["problems"]):
         lines.append(Line(f"problem#{i}", f"! {problem}", f"! {problem}"))
     cl = view["cluster"]
@@ -226,7 +228,9 @@ def _status_cells(row: JSON, all_namespaces: bool) -> list[str]:
         phase = (row["phase"] or "-") + (" (deleting)" if row["deleting"] and row["phase"] != "Deleting" else "")
     cp_text = "-" if cp["desired"] is None and cp["ready"] is None else f"{cp['ready'] or 0}/{_n(cp['desired'])}"
     nodes = ", ".join(f"{p['name']} {p['ready'] or 0}/{_n(p['desired'])}" for p in row["pools"]) or "-"
-    rollout = ", ".join(f"{p['name']} {p['progress']}" for p in row["pools"] if p["rollingOut"]) or "-"
+    rollout = row.get("upgrading") or (
+        ", ".join(f"{p['name']} {p['progress']}" for p in row["pools"] if p["rollingOut"]) or "-"
+    )
     cells = [
         row["release"],
         row["cluster"],

@@ -57,6 +57,8 @@ __all__ = [
 
 # Cluster API's defaults (clusterctl init): where the kubeadm bootstrap controller runs.
 from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
+from capi_kamaji_proxmox.preflight.kamaji_version import NAME as KAMAJI_VERSION
+from capi_kamaji_proxmox.preflight.kamaji_version import check_kamaji_version
 
 # What a controller-runtime cached client needs to read an object: get plus the informer's list/watch.
 BOOTSTRAP_VERBS = ("get", "list", "watch")
@@ -442,6 +444,8 @@ def run_management_checks(
     results.append(
         _guard(f"datastore[{store}]" if store else "datastore", lambda: check_datastore(client, disc, store))
     )
+    version = values.cluster.version if values.cluster else None
+    results.append(_guard(KAMAJI_VERSION, lambda: check_kamaji_version(client, version)))
     secret_ns, secret_name = credentials_location(values, namespace)
     creds: Credentials | None = None
     try:

@@ -296,6 +296,14 @@ def cross_field(values: Values, user: dict[str, Any], release_name: str, warning
             problems.append(f"nodePools[{i}].name: {pool.name!r} is already the name of nodePools[{seen[pool.name]}]")
         seen.setdefault(pool.name, i)
         _pool_checks(i, pool, problems, warnings)
+    strategy = values.upgrade_strategy
+    if strategy is not None and isinstance(strategy.pools, list):
+        for j, pool_name in enumerate(strategy.pools):
+            if pool_name not in seen:
+                problems.append(
+                    f"upgradeStrategy.pools[{j}]: {pool_name!r} is not the name of a pool in nodePools "
+                    f"({', '.join(seen) or 'none'})"
+                )
     cp = cluster.control_plane
     net = cp.network if cp else None
     if net is not None and net.load_balancer_config is not None and net.service_type not in (None, "LoadBalancer"):

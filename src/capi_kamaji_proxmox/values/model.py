@@ -456,6 +456,23 @@ class AutoscalerValues(Model):
     priority_class_name: NonEmpty | None = Field(None, description="PriorityClass of the autoscaler Pod.")
 
 
+# --------------------------------------------------------------------------- upgrades
+
+
+class UpgradeStrategy(Model):
+    """How a change of cluster.version is carried out (a key of this tool; the chart has none)."""
+
+    pools: Literal["parallel", "serial"] | list[DnsLabel] | None = Field(
+        None,
+        description="After the control plane: all pools at once (parallel, default), one at a time in "
+        "values order (serial), or one at a time in the order of this list of pool names.",
+    )
+    pause: Duration | None = Field(None, description="Pause between two pools when serial (10m or seconds).")
+    via: list[KubeVersion] | None = Field(
+        None, description="Patch versions to pass through when skipping minors (e.g. [v1.32.9])."
+    )
+
+
 class Values(Model):
     proxmox: ProxmoxValues | None = None
     ipam_provider: IPAMProvider | None = None
@@ -465,6 +482,9 @@ class Values(Model):
         None, description="A Cluster Autoscaler per cluster (off unless enabled)."
     )
     addons: _addons.AddonsValues | None = Field(None, description="Add-ons installed into the workload cluster.")
+    upgrade_strategy: UpgradeStrategy | None = Field(
+        None, description="Order of a Kubernetes version upgrade: control plane first, then the pools."
+    )
 
 
 # The add-on keys live in their own module, which builds on Model above (hence the late import).
