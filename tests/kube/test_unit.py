@@ -63,6 +63,21 @@ def test_explicit_kubeconfig_and_context(tmp_path: Path) -> None:
         resolve_config(tmp_path / "missing", env={})
 
 
+def test_kubeconfig_from_a_pipe(tmp_path: Path) -> None:
+    """``--kubeconfig <(...)``: a FIFO is read once, not rejected as "not found" (issue 10, item 8)."""
+    import os
+    import threading
+
+    text = _kubeconfig(tmp_path / "src", ctx="p", server="https://p:6443", ns="piped").read_text()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(text))
+    writer.start()
+    cfg = resolve_config(fifo, env={})
+    writer.join(5)
+    assert cfg.cluster.server == "https://p:6443" and cfg.namespace == "piped"
+
+
 def test_kubeconfig_env_list_merges_first_wins(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     a = _kubeconfig(tmp_path / "a", ctx="a", server="https://a:6443", current=False)

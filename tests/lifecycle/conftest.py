@@ -59,15 +59,7 @@ class Tool:
         return self.api.get_object(api_version, kind, name, self.namespace)
 
     def exists(self, api_version: str, kind: str, name: str) -> bool:
-        from tests.harness.kubeapply import KubeAPIError
-
-        try:
-            self.get(api_version, kind, name)
-        except KubeAPIError as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return True
+        return self.get(api_version, kind, name) is not None  # get_object answers None on 404
 
     def names(self, api_version: str, kind: str) -> list[str]:
         path = self.api.object_path(api_version, kind, namespace=self.namespace)

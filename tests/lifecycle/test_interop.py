@@ -117,7 +117,7 @@ def test_adopt_a_clastix_chart_release(tool: Tool, helm_bin: Path, tmp_path: Pat
 
 
 def _bind(tool: Tool, user: str) -> None:
-    role = yaml.safe_load((REPO / "docs" / "rbac.yaml").read_text())
+    role = next(yaml.safe_load_all((REPO / "docs" / "rbac.yaml").read_text()))  # the Role, not the optional rest
     tool.apply(role)
     tool.apply(
         {

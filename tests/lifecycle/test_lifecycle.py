@@ -189,8 +189,10 @@ def test_full_lifecycle(tool: Tool) -> None:
     assert tool.json("list") == []
 
 
-def test_pending_release_refuses_other_operations(tool: Tool) -> None:
+def test_pending_release_held_by_a_live_process_is_refused_and_a_dead_ones_taken_over(tool: Tool) -> None:
+    """Issue 10, item 3: recovery never races a live operation; a dead holder's revision is taken over."""
     from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
+    from capi_kamaji_proxmox.lifecycle.holder import HOLDER_ANNOTATION, holder_annotations
     from capi_kamaji_proxmox.release.record import Status
     from capi_kamaji_proxmox.release.storage import SecretStorage
 
@@ -202,17 +204,26 @@ def test_pending_release_refuses_other_operations(tool: Tool) -> None:
     rec.version = 2
     rec.resource_version = None
     rec.info.status = Status.PENDING_UPGRADE
+    rec.annotations = holder_annotations(600)  # held by this (live) test process
     storage.create(rec)
-    for verb in (["upgrade", "demo", *f], ["uninstall", "demo"], ["install", "demo", *f]):
+    for verb in (["upgrade", "demo", *f], ["uninstall", "demo"], ["install", "demo", *f], ["rollback", "demo"]):
         result = tool(*verb)
         assert result.returncode == 1, verb
         assert (
-            f"cannot {verb[0]} release 'demo': another operation (upgrade of revision 2) is in progress since"
-            in result.stderr
-        )
-        assert "recover with `capi-kamaji-proxmox rollback demo" in result.stderr
-    # the documented way out: rollback marks the interrupted revision failed and restores revision 1
-    tool.ok("rollback", "demo")
+            f"cannot {verb[0]} release 'demo': another operation (upgrade of revision 2) is in progress, held by "
+            f"{rec.annotations[HOLDER_ANNOTATION].rsplit('/', 1)[0]}, last renewed" in result.stderr
+        ), result.stderr
+    assert [(h["revision"], h["status"]) for h in tool.json("history", "demo")] == [
+        (1, "deployed"),
+        (2, "pending-upgrade"),
+    ]
+    # the holder dies (a PID that no longer runs on this host): the same upgrade takes over and converges forward
+    dead = storage.get("demo", 2)
+    host, _, _ = rec.annotations[HOLDER_ANNOTATION].partition("/")
+    dead.annotations[HOLDER_ANNOTATION] = f"{host}/{2**22 + 17}/gone"
+    storage.update(dead)
+    again = tool.ok("upgrade", "demo", *f)
+    assert "taking over the interrupted upgrade of revision 2" in again.stderr
     assert [(h["revision"], h["status"]) for h in tool.json("history", "demo")] == [
         (1, "superseded"),
         (2, "failed"),
@@ -233,14 +244,18 @@ def test_concurrent_installs_one_wins(tool: Tool) -> None:
     assert [h["revision"] for h in tool.json("history", "demo")] == [1]
 
 
-def test_failed_apply_is_recorded_and_a_rerun_converges(tool: Tool) -> None:
+def test_rejected_object_stops_before_anything_is_written_and_a_rerun_converges(tool: Tool) -> None:
+    """Issue 10, item 4: every object is dry-run server-side first; one rejection writes nothing."""
     gen = tool.cluster.generation
     tool.ok("install", "demo", "--skip-preflight")
-    # Another manager already owns the new pool's MachineDeployment replicas: our apply conflicts midway.
+    md_before = tool.get(CORE[gen], "MachineDeployment", "demo-default-md")
+    # Another manager already owns the new pool's MachineDeployment replicas: its apply would conflict.
     tool.apply(foreign_machine_deployment(gen), manager="someone-else")
     pools = [
         "--set",
         "nodePools[0].name=default",
+        "--set",
+        "nodePools[0].memoryMiB=4096",
         "--set",
         "nodePools[1].name=extra",
         "--set",
@@ -248,18 +263,28 @@ def test_failed_apply_is_recorded_and_a_rerun_converges(tool: Tool) -> None:
     ]
     failed = tool("upgrade", "demo", "--skip-preflight", *pools)
     assert failed.returncode == 1
+    assert "the server rejected 1 object(s) in a dry run; nothing was written" in failed.stderr
     assert "MachineDeployment demo-extra-md: conflict with another field manager on" in failed.stderr
     assert "'someone-else'" in failed.stderr and "--force-conflicts" in failed.stderr
-    hist = tool.json("history", "demo")
-    assert hist[-1]["status"] == "failed" and hist[-1]["description"].startswith(
-        "upgrade failed: MachineDeployment demo-extra-md"
-    )
-    # objects applied before the failure are still there, nothing of revision 1 was deleted
-    assert tool.exists(CORE[gen], "MachineDeployment", "demo-default-md")
+    # nothing was written: no new revision, the pool still points at its template, no new template
+    assert [h["status"] for h in tool.json("history", "demo")] == ["deployed"]
+    md = tool.get(CORE[gen], "MachineDeployment", "demo-default-md")
+    assert md["spec"]["template"] == md_before["spec"]["template"]
+    assert len(tool.names(INFRA[gen], "ProxmoxMachineTemplate")) == 1
     # the retry converges (here by taking the field over, as the message suggests)
     tool.ok("upgrade", "demo", "--skip-preflight", *pools, "--force-conflicts")
     assert tool.get(CORE[gen], "MachineDeployment", "demo-extra-md")["spec"]["replicas"] == 2
-    assert [h["status"] for h in tool.json("history", "demo")] == ["superseded", "failed", "deployed"]
+    assert [h["status"] for h in tool.json("history", "demo")] == ["superseded", "deployed"]
+
+
+def test_failed_install_leaves_nothing_behind(tool: Tool) -> None:
+    """Issue 10, item 4: a rejected install used to leave a ProxmoxCluster (and more) behind."""
+    gen = tool.cluster.generation
+    tool.apply(foreign_machine_deployment(gen) | {"metadata": {"name": "demo-default-md"}}, manager="someone-else")
+    failed = tool("install", "demo", "--skip-preflight")
+    assert failed.returncode == 1 and "nothing was written" in failed.stderr
+    assert tool.names(INFRA[gen], "ProxmoxCluster") == [] and tool.names(CORE[gen], "Cluster") == []
+    assert tool.json("list") == []
 
 
 def test_uninstall_waits_for_cluster_finalizer_times_out_and_resumes(tool: Tool) -> None:
@@ -276,7 +301,9 @@ def test_uninstall_waits_for_cluster_finalizer_times_out_and_resumes(tool: Tool)
     assert tool.exists(KCP[gen], "KamajiControlPlane", "demo")
     assert tool.json("history", "demo")[-1]["status"] == "uninstalling"
     # other verbs wait for the uninstall to finish
-    assert "another operation (uninstall of revision 1)" in tool("upgrade", "demo", "--skip-preflight").stderr
+    assert "it is being uninstalled (revision 1); run `capi-kamaji-proxmox uninstall demo" in (
+        tool("upgrade", "demo", "--skip-preflight").stderr
+    )
     # Cluster API finishes (the finalizer goes); the next uninstall resumes and completes
     tool.patch(CORE[gen], "Cluster", "demo", {"metadata": {"finalizers": None}})
     tool.ok("uninstall", "demo", "--keep-history")
@@ -345,27 +372,22 @@ def test_history_max_keeps_the_newest_revisions(tool: Tool) -> None:
     ]
 
 
-def test_atomic_upgrade_rolls_back_on_failure(tool: Tool) -> None:
+def test_atomic_upgrade_rolls_back_when_wait_times_out(tool: Tool) -> None:
+    """A --wait timeout marks the revision failed (as helm does; issue 10, item 8); --atomic rolls back."""
     gen = tool.cluster.generation
     tool.ok("install", "demo", "--skip-preflight")
-    tool.apply(foreign_machine_deployment(gen), manager="someone-else")
-    pools = [
-        "--set",
-        "nodePools[1].name=extra",
-        "--set",
-        "nodePools[1].replicas=2",
-        "--set",
-        "nodePools[0].memoryMiB=4096",
-    ]
-    result = tool("upgrade", "demo", "--skip-preflight", "--atomic", *pools)
+    result = tool(
+        "upgrade", "demo", "--skip-preflight", "--atomic", "--wait", "--timeout", "2",
+        "--set", "nodePools[0].name=default,nodePools[0].memoryMiB=4096",
+    )  # fmt: skip
     assert result.returncode == 1
     assert "--atomic: rolling back to revision 1" in result.stderr
     assert [(h["revision"], h["status"], h["description"][:20]) for h in tool.json("history", "demo")] == [
         (1, "superseded", "Install complete"),
-        (2, "failed", "upgrade failed: Mach"),
+        (2, "failed", "upgrade failed: time"),
         (3, "deployed", "Rollback to 1"),
     ]
-    # revision 1's template is what the pool uses again; the half-applied new template is gone
+    # revision 1's template is what the pool uses again; the new template is gone
     md = tool.get(CORE[gen], "MachineDeployment", "demo-default-md")
     assert tool.names(INFRA[gen], "ProxmoxMachineTemplate") == [
         md["spec"]["template"]["spec"]["infrastructureRef"]["name"]

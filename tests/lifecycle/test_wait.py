@@ -44,8 +44,11 @@ def test_wait_times_out_with_the_reason(tool: Tool) -> None:
     result = tool("upgrade", "demo", "--skip-preflight", "--wait", "--timeout", "3")
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
-        "error: timed out after 3s waiting for 'demo' to be ready: control plane not ready; demo-default-md 0/1"
+        "error: upgrade of release 'demo' failed (revision 2 marked failed): "
+        "timed out after 3s waiting for 'demo' to be ready: control plane not ready; demo-default-md 0/1"
     )
+    # as helm: the revision that did not become ready is failed; the previous one stays deployed
+    assert [(h["revision"], h["status"]) for h in tool.json("history", "demo")] == [(1, "deployed"), (2, "failed")]
 
 
 def test_wait_returns_when_ready(tool: Tool) -> None:

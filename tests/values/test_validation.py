@@ -320,3 +320,9 @@ def test_missing_file() -> None:
     with pytest.raises(ValuesError) as err:
         load_values(["/nonexistent/values.yaml"], release_name="d")
     assert err.value.problems == ["/nonexistent/values.yaml: cannot read values file: No such file or directory"]
+
+
+def test_negative_durations_are_refused() -> None:
+    """A negative nodeDrainTimeout used to pass and be rejected by the server mid-apply (issue 10, item 4)."""
+    found = problems(pool(nodeDrainTimeout=-5))
+    assert len(found) == 1 and found[0].startswith("nodePools[0].nodeDrainTimeout:"), found

@@ -52,8 +52,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = release_parser(
         "install",
         "create a cluster (a new release)",
-        "Render the values, check the management cluster and Proxmox, apply every object "
-        "(server-side apply, strict), and record revision 1 in Helm's format.",
+        "Render the values, check the management cluster and Proxmox, dry-run every object on the "
+        "server, apply them (server-side apply, strict), and record revision 1 in Helm's format. "
+        "Running it again after a failed or interrupted install converges.",
     )
     common.add_values_flags(p)
     _release_flags(p)
@@ -67,7 +68,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "change a cluster (upgrade, scale, reconfigure)",
         "Apply new values to a release. Nodes roll when a pool's templates change (see "
         "`diff`). Old templates are kept while machines use them; autoscaled replicas are "
-        "never taken back; a Kubernetes minor-version skip is refused.",
+        "never taken back; a Kubernetes minor-version skip is refused. Nothing is written unless the "
+        "server accepts every object in a dry run. An interrupted upgrade whose process is gone is "
+        "taken over and completed by running the same upgrade again.",
     )
     common.add_values_flags(p)
     _release_flags(p)
@@ -97,8 +100,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = release_parser(
         "rollback",
         "return a release to an earlier revision",
-        "Re-apply the objects of REVISION (default: the previous one) as a new revision. Also "
-        "recovers a release stuck in a pending state after an interrupted operation.",
+        "Re-apply the objects of REVISION (default: the previous one) as a new revision. A pending "
+        "revision whose holder is gone is taken over (marked failed) first; one whose holder is alive "
+        "is refused. With --dry-run nothing is written.",
     )
     p.add_argument("revision", metavar="REVISION", type=int, nargs="?", help="revision to return to")
     _release_flags(p)

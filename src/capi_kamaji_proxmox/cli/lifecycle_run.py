@@ -17,11 +17,10 @@ from capi_kamaji_proxmox.lifecycle import diff as diffs
 from capi_kamaji_proxmox.lifecycle.context import ActionContext, Options
 from capi_kamaji_proxmox.lifecycle.defaults import DEFAULT_HISTORY_MAX, DEFAULT_TIMEOUT
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
-from capi_kamaji_proxmox.lifecycle.plan import build_plan
+from capi_kamaji_proxmox.lifecycle.inputs import PreflightSettings, UserValues
+from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
 from capi_kamaji_proxmox.release.record import Release
 from capi_kamaji_proxmox.render.output import to_yaml
-from capi_kamaji_proxmox.values.load import validate_config
-from capi_kamaji_proxmox.values.merge import apply_set, merge_layers
 
 
 @contextmanager
@@ -44,34 +43,26 @@ def _options(args: argparse.Namespace) -> Options:
         atomic=getattr(args, "atomic", False),
         keep_history=getattr(args, "keep_history", False),
         skip_preflight=getattr(args, "skip_preflight", False),
+        preflight=PreflightSettings(
+            insecure=getattr(args, "insecure_skip_tls_verify", False),
+            ca_file=getattr(args, "proxmox_ca_file", None),
+            bootstrap_namespace=getattr(args, "bootstrap_namespace", BOOTSTRAP_NAMESPACE),
+            bootstrap_service_account=getattr(args, "bootstrap_service_account", BOOTSTRAP_SERVICE_ACCOUNT),
+        ),
     )
 
 
-def _user_config(args: argparse.Namespace, base: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
-    """The user's layer from -f/--set/--set-string (on top of ``base``), and whether anything was given.
-
-    With ``base`` (the last release's values, for --reuse-values), ``--set nodePools[0].replicas=3``
-    edits the reused pool instead of replacing the whole list as plain Helm would.
-    """
+def _user_values(args: argparse.Namespace) -> UserValues:
+    """The values as given on the command line (files read here; merging is the action's job)."""
     from capi_kamaji_proxmox.values.load import read_values_file
 
-    config: dict[str, Any] = dict(base or {})
-    for path in args.values:
-        config = merge_layers(config, read_values_file(path))
-    if args.set:
-        config = apply_set(config, args.set)
-    if args.set_string:
-        config = apply_set(config, args.set_string, as_string=True, flag="--set-string")
-    return config, bool(args.values or args.set or args.set_string)
-
-
-def _upgrade_values(args: argparse.Namespace, last: Release | None) -> dict[str, Any]:
-    """Helm's rule: --reuse-values builds on the last values; with no values given (and no
-    --reset-values) the last values are kept; otherwise only the given values count."""
-    given = bool(args.values or args.set or args.set_string)
-    if last is not None and (args.reuse_values or (not given and not args.reset_values)):
-        return _user_config(args, base=last.config)[0]
-    return _user_config(args)[0]
+    return UserValues(
+        files=[read_values_file(path) for path in args.values],
+        set=list(args.set),
+        set_string=list(args.set_string),
+        reuse_values=getattr(args, "reuse_values", False),
+        reset_values=getattr(args, "reset_values", False),
+    )
 
 
 def _print_release(rec: Release, output: str, *, dry_run: bool = False) -> None:
@@ -92,93 +83,29 @@ def _print_release(rec: Release, output: str, *, dry_run: bool = False) -> None:
             print(f"MANIFEST:\n{rec.manifest}")
 
 
-def _warn(loaded_warnings: list[str]) -> None:
-    for w in loaded_warnings:
-        print(f"warning: {w}", file=sys.stderr)
-
-
-# --------------------------------------------------------------------------- install / upgrade
+# --------------------------------------------------------------------------- install / upgrade / diff
 
 
 def run_install(args: argparse.Namespace) -> int:
-    config, _ = _user_config(args)
-    loaded = validate_config(config, release_name=args.release)
-    _warn(loaded.warnings)
+    values = _user_values(args)
     with _context(args, _options(args)) as ctx:
-        _preflight(ctx, args, loaded)
-        rec = actions.install(ctx, args.release, loaded)
-        if ctx.options.wait and not ctx.options.dry_run:
-            _wait(ctx, args.release)
+        rec = actions.install(ctx, args.release, values)
     _print_release(rec, args.output, dry_run=args.dry_run)
     return common.EXIT_OK
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
+    values = _user_values(args)
     with _context(args, _options(args)) as ctx:
-        hist = ctx.storage.history(args.release)
-        config = _upgrade_values(args, hist[-1] if hist else None)
-        loaded = validate_config(config, release_name=args.release)
-        _warn(loaded.warnings)
-        _preflight(ctx, args, loaded)
-        rec = actions.upgrade(ctx, args.release, loaded, install_missing=args.install)
-        if ctx.options.wait and not ctx.options.dry_run:
-            _wait(ctx, args.release)
+        rec = actions.upgrade(ctx, args.release, values, install_missing=args.install)
     _print_release(rec, args.output, dry_run=args.dry_run)
     return common.EXIT_OK
 
 
-def _preflight(ctx: ActionContext, args: argparse.Namespace, loaded: Any) -> None:
-    """Run the doctor checks first; stop on a failure unless --skip-preflight (said in the output)."""
-    if ctx.options.skip_preflight:
-        print("warning: --skip-preflight: the management cluster and Proxmox were not checked", file=sys.stderr)
-        return
-    from capi_kamaji_proxmox.preflight.run import run_preflight
-
-    results = run_preflight(
-        ctx.client,
-        ctx.namespace,
-        loaded,
-        args.release,
-        insecure=args.insecure_skip_tls_verify,
-        ca_file=args.proxmox_ca_file,
-        bootstrap_namespace=args.bootstrap_namespace,
-        bootstrap_service_account=args.bootstrap_service_account,
-    )
-    failed = [r for r in results if r.status == "fail"]
-    for r in results:
-        if r.status != "pass":
-            print(r.line(), file=sys.stderr)
-            detail = getattr(r, "detail", "")
-            if detail and r.status == "fail":
-                print(detail.rstrip(), file=sys.stderr)
-    if failed:
-        raise LifecycleError(
-            f"preflight found {len(failed)} problem(s) (listed above); fix them, "
-            "or pass --skip-preflight to go ahead anyway"
-        )
-
-
-def _wait(ctx: ActionContext, name: str) -> None:
-    from capi_kamaji_proxmox.lifecycle.wait import wait_ready
-
-    wait_ready(ctx, name)
-
-
-# --------------------------------------------------------------------------- other verbs
-
-
 def run_diff(args: argparse.Namespace) -> int:
+    values = _user_values(args)
     with _context(args, _options(args)) as ctx:
-        hist = ctx.storage.history(args.release)
-        last = hist[-1] if hist else None
-        config = _upgrade_values(args, last)
-        loaded = validate_config(config, release_name=args.release)
-        _warn(loaded.warnings)
-        deployed = [r for r in hist if r.status.value == "deployed"]
-        plan = build_plan(ctx, args.release, loaded, previous=[last, deployed[-1] if deployed else None], impacts=True)
-        from capi_kamaji_proxmox.lifecycle.records import written_by_tool
-
-        changes = diffs.object_diffs(ctx, plan, force=bool(last and not written_by_tool(last)))
+        plan, changes = diffs.diff_release(ctx, args.release, values)
     if args.output == "json":
         print(json.dumps(diffs.as_data(plan, changes), indent=2))
     elif args.output == "yaml":
@@ -191,8 +118,9 @@ def run_diff(args: argparse.Namespace) -> int:
 def run_rollback(args: argparse.Namespace) -> int:
     with _context(args, _options(args)) as ctx:
         rec = actions.rollback(ctx, args.release, args.revision)
-        if ctx.options.wait:
-            _wait(ctx, args.release)
+    if args.dry_run:
+        print(f"Dry run complete: {args.release!r} would roll back as revision {rec.version}; nothing was written.")
+        return common.EXIT_OK
     print(f"Rollback was a success! Release {args.release!r} is at revision {rec.version} ({rec.info.description}).")
     return common.EXIT_OK
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
 import sys
 
 from capi_kamaji_proxmox import __version__
@@ -34,11 +37,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
+        if sys.stdout is not None:
+            try:
+                sys.stdout.flush()  # an output failure shows here, after the work is done, not at exit
+            except BrokenPipeError:
+                _drop_stdout()
         return code
     except ValuesError as exc:
         for line in exc.problems:
@@ -50,8 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away (`| head`): the work is done, as with other tools
+        _drop_stdout()
         return common.EXIT_OK
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EIO, errno.EBADF):
+            raise
+        _drop_stdout()
+        with contextlib.suppress(OSError):
+            print(f"error: cannot write the output ({exc.strerror}); the command itself completed", file=sys.stderr)
+        return common.EXIT_ERROR
 
 
 if __name__ == "__main__":

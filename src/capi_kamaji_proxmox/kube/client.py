@@ -61,15 +61,17 @@ class RequestCounter:
     """
 
     total: int = 0
+    dry_runs: int = 0  # requests with dryRun=All (server-side validation before the first write)
     by_method: Counter[str] = field(default_factory=Counter)
     requests: list[tuple[str, str]] = field(default_factory=list)
     keep: int = 10_000
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, method: str, path: str) -> None:
+    def record(self, method: str, path: str, *, dry_run: bool = False) -> None:
         """Count one request."""
         with self._lock:
             self.total += 1
+            self.dry_runs += dry_run
             self.by_method[method] += 1
             self.requests.append((method, path))
             if len(self.requests) > self.keep:
@@ -79,6 +81,7 @@ class RequestCounter:
         """Start counting from zero (e.g. after test setup)."""
         with self._lock:
             self.total = 0
+            self.dry_runs = 0
             self.by_method.clear()
             self.requests.clear()
 
@@ -96,7 +99,7 @@ class _CountingTransport(httpx2.BaseTransport):
         self._counter = counter
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        self._counter.record(request.method, request.url.path)
+        self._counter.record(request.method, request.url.path, dry_run="dryRun" in request.url.params)
         return self._inner.handle_request(request)
 
     def close(self) -> None:
@@ -138,10 +141,12 @@ def load_kubeconfig(paths: Sequence[Path]) -> tuple[JSON, Path | None]:
     first: Path | None = None
     for raw in paths:
         path = Path(raw).expanduser()
-        if not path.is_file():
+        if not path.exists() or path.is_dir():  # a pipe (`--kubeconfig <(...)`) is not a regular file
             continue
         try:
             doc = yaml.safe_load(path.read_text()) or {}
+        except OSError as e:
+            raise KubeConfigError(f"cannot read kubeconfig {path}: {e.strerror or e}") from e
         except yaml.YAMLError as e:
             raise KubeConfigError(f"kubeconfig {path} is not valid YAML: {e}") from e
         if not isinstance(doc, dict):
@@ -188,7 +193,8 @@ def resolve_config(
     """
     env = os.environ if env is None else env
     paths = _kubeconfig_paths(kubeconfig, env)
-    if kubeconfig and not Path(kubeconfig).expanduser().is_file():
+    explicit = Path(kubeconfig).expanduser() if kubeconfig else None
+    if explicit is not None and (not explicit.exists() or explicit.is_dir()):
         raise KubeConfigError(f"kubeconfig file {kubeconfig} not found")
     merged, first = load_kubeconfig(paths)
     if first is None:

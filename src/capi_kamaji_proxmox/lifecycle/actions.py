@@ -1,50 +1,45 @@
-"""The verbs that change a release: install, upgrade, rollback, uninstall (like Helm's pkg/action).
+"""The verbs that change a release: install, upgrade, rollback (uninstall in :mod:`.uninstall`),
+like Helm's pkg/action.
 
-Every verb first writes a pending record (atomically: a second concurrent operation loses on
-the revision's name), then applies, then records the outcome. A failure leaves a ``failed``
-record with the reason; re-running the verb converges.
+Each verb is the same composable sequence, whoever calls it (CLI, Python API, a controller):
+read the history once -> refuse what is not ours or is held by a live operation -> resolve the
+values -> plan -> preflight -> server-side dry run of every object -> (take over a dead holder's
+pending revision) -> pending record -> apply -> record (:func:`.execute.run_plan`). Nothing is
+written before the dry run has passed for every object.
 """
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from typing import Any
 
-from capi_kamaji_proxmox.kube import apply as kube
-from capi_kamaji_proxmox.kube.discovery import APINotServed
-from capi_kamaji_proxmox.kube.errors import ApiError, NotFound
 from capi_kamaji_proxmox.lifecycle import records
-from capi_kamaji_proxmox.lifecycle.apply_plan import apply_all, delete_all
+from capi_kamaji_proxmox.lifecycle.apply_plan import dry_run_all
 from capi_kamaji_proxmox.lifecycle.context import ActionContext
-from capi_kamaji_proxmox.lifecycle.errors import LifecycleError, ReleaseBusy
-from capi_kamaji_proxmox.lifecycle.guard import refuse_if_busy, refuse_minor_skip
-from capi_kamaji_proxmox.lifecycle.objects import ref
+from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
+from capi_kamaji_proxmox.lifecycle.execute import run_plan
+from capi_kamaji_proxmox.lifecycle.guard import refuse_busy, refuse_foreign, refuse_minor_skip, take_over
+from capi_kamaji_proxmox.lifecycle.inputs import UserValues
 from capi_kamaji_proxmox.lifecycle.plan import Plan, build_plan, previous_objects, split_removed
+from capi_kamaji_proxmox.lifecycle.preflight_step import preflight
+from capi_kamaji_proxmox.lifecycle.uninstall import uninstall
 from capi_kamaji_proxmox.release.record import Release, Status, split_manifest
-from capi_kamaji_proxmox.release.storage import ReleaseExists, ReleaseNotFound
+from capi_kamaji_proxmox.release.storage import ReleaseNotFound
 from capi_kamaji_proxmox.values.load import LoadedValues, validate_config
 
+__all__ = ["install", "latest_deployed", "load_values", "rollback", "uninstall", "upgrade"]
 
-def _create_pending(ctx: ActionContext, rec: Release, verb: str) -> Release:
-    try:
-        return ctx.storage.create(rec)
-    except ReleaseExists:
-        raise ReleaseBusy(
-            f"cannot {verb} release {rec.name!r}: another operation created revision {rec.version} first; "
-            "run the command again once it has finished"
-        ) from None
+Values = LoadedValues | UserValues
 
 
-def _finish(ctx: ActionContext, rec: Release, status: Status, description: str) -> Release:
-    rec.info.status = status
-    rec.info.description = description
-    return ctx.storage.update(rec)
-
-
-def _supersede_others(ctx: ActionContext, name: str, keep: int) -> None:
-    for old in ctx.storage.deployed_all(name):
-        if old.version != keep:
-            _finish(ctx, old, Status.SUPERSEDED, old.info.description)
+def load_values(ctx: ActionContext, name: str, values: Values, last: Release | None) -> LoadedValues:
+    """Validated values: given as such, or resolved from the user's layers against the last revision."""
+    if isinstance(values, LoadedValues):
+        return values
+    loaded = validate_config(values.config(last), release_name=name)
+    for w in loaded.warnings:
+        ctx.out.warn(w)
+    return loaded
 
 
 def _record(
@@ -56,6 +51,7 @@ def _record(
     plan: Plan,
     description: str,
     first: Any = None,
+    verb: str = "install",
 ) -> Release:
     return records.new_record(
         name=name,
@@ -68,61 +64,11 @@ def _record(
         kubernetes_version=plan.kubernetes_version,
         description=description,
         first_deployed=first,
+        verb=verb,
     )
 
 
-def _run(ctx: ActionContext, rec: Release, plan: Plan, *, force: bool, verb: str) -> Release:
-    """Apply a plan under a pending record; record failure (with the reason) or success."""
-    try:
-        apply_all(ctx, plan.desired, force=force)
-        delete_all(ctx, plan.deletions)
-    except (LifecycleError, ApiError) as exc:
-        _finish(ctx, rec, Status.FAILED, f"{verb} failed: {exc}")
-        raise LifecycleError(
-            f"{verb} of release {rec.name!r} failed (revision {rec.version} marked failed): {exc}"
-        ) from None
-    return rec
-
-
-# --------------------------------------------------------------------------- install
-
-
-def install(ctx: ActionContext, name: str, loaded: LoadedValues) -> Release:
-    hist = ctx.storage.history(name)
-    if hist:
-        last = hist[-1]
-        refuse_if_busy(last, "install")
-        if last.status is not Status.UNINSTALLED:
-            raise LifecycleError(
-                f"cannot install release {name!r}: it already exists in namespace {ctx.namespace!r} (revision "
-                f"{last.version}, {last.status.value}); use `upgrade` to change it"
-            )
-    revision = hist[-1].version + 1 if hist else 1
-    plan = build_plan(ctx, name, loaded, previous=[])
-    if ctx.options.dry_run:
-        apply_all(ctx, plan.desired, dry_run=True)
-        return _record(ctx, name, revision, Status.PENDING_INSTALL, loaded.config, plan, "Dry run complete")
-    rec = _create_pending(
-        ctx,
-        _record(ctx, name, revision, Status.PENDING_INSTALL, loaded.config, plan, "Initial install underway"),
-        "install",
-    )
-    try:
-        _run(ctx, rec, plan, force=False, verb="install")
-    except LifecycleError:
-        if ctx.options.atomic:
-            ctx.out.step("--atomic: removing what the failed install created")
-            uninstall(ctx, name)
-        raise
-    rec = _finish(ctx, rec, Status.DEPLOYED, "Install complete")
-    ctx.storage.prune(name, ctx.options.history_max)
-    return rec
-
-
-# --------------------------------------------------------------------------- upgrade
-
-
-def _latest_deployed(hist: list[Release]) -> Release | None:
+def latest_deployed(hist: list[Release]) -> Release | None:
     deployed = [r for r in hist if r.status is Status.DEPLOYED]
     return deployed[-1] if deployed else None
 
@@ -137,194 +83,159 @@ def _version_of(rec: Release | None) -> str | None:
     return loaded.values.cluster.version if loaded.values.cluster else None
 
 
-def upgrade(ctx: ActionContext, name: str, loaded: LoadedValues, *, install_missing: bool = False) -> Release:
+def _without_wait(ctx: ActionContext) -> ActionContext:
+    """--atomic's undo restores what was there; it does not wait for readiness (which just failed)."""
+    return dataclasses.replace(ctx, options=dataclasses.replace(ctx.options, wait=False))
+
+
+def _claim(ctx: ActionContext, hist: list[Release], stale: Release | None, verb: str) -> list[Release]:
+    """Take over a dead holder's pending revision (the first write of the operation)."""
+    if stale is None:
+        return hist
+    return [*hist[:-1], take_over(ctx.storage, stale, verb, ctx.out.step)]
+
+
+# --------------------------------------------------------------------------- install
+
+
+def install(ctx: ActionContext, name: str, values: Values) -> Release:
     hist = ctx.storage.history(name)
+    refuse_foreign(hist, "install")
+    return _install(ctx, name, values, hist)
+
+
+def _install(ctx: ActionContext, name: str, values: Values, hist: list[Release]) -> Release:
+    stale = refuse_busy(hist, "install")
+    last = hist[-1] if hist else None
+    # A release that never deployed (a failed or interrupted install) is installed again in place.
+    if latest_deployed(hist) is not None or (
+        last is not None and stale is None and last.status not in (Status.UNINSTALLED, Status.FAILED)
+    ):
+        assert last is not None
+        raise LifecycleError(
+            f"cannot install release {name!r}: it already exists in namespace {ctx.namespace!r} (revision "
+            f"{last.version}, {last.status.value}); use `upgrade` to change it"
+        )
+    loaded = load_values(ctx, name, values, None)
+    previous: list[Release | None] = [last] if last is not None and last.status is not Status.UNINSTALLED else []
+    plan = build_plan(ctx, name, loaded, previous=previous)
+    preflight(ctx, name, loaded)
+    dry_run_all(ctx, plan.desired)
+    revision = last.version + 1 if last else 1
+    if ctx.options.dry_run:
+        return _record(ctx, name, revision, Status.PENDING_INSTALL, loaded.config, plan, "Dry run complete")
+    hist = _claim(ctx, hist, stale, "install")
+    pending = _record(ctx, name, revision, Status.PENDING_INSTALL, loaded.config, plan, "Initial install underway")
+    try:
+        return run_plan(ctx, hist, pending, plan, verb="install", force=False, done="Install complete")
+    except LifecycleError:
+        if ctx.options.atomic:
+            ctx.out.step("--atomic: removing what the failed install created")
+            uninstall(_without_wait(ctx), name)
+        raise
+
+
+# --------------------------------------------------------------------------- upgrade
+
+
+def upgrade(ctx: ActionContext, name: str, values: Values, *, install_missing: bool = False) -> Release:
+    """plan -> preflight -> dry run -> apply -> record; a dead holder's pending revision is taken over."""
+    hist = ctx.storage.history(name)
+    refuse_foreign(hist, "upgrade")
     if not hist or hist[-1].status is Status.UNINSTALLED:
         if install_missing:
-            return install(ctx, name, loaded)
+            return _install(ctx, name, values, hist)
         raise LifecycleError(
             f"release {name!r} not found in namespace {ctx.namespace!r}; use `install` (or `upgrade --install`)"
         )
+    stale = refuse_busy(hist, "upgrade")
     last = hist[-1]
-    refuse_if_busy(last, "upgrade")
-    deployed = _latest_deployed(hist)
+    deployed = latest_deployed(hist)
+    loaded = load_values(ctx, name, values, last)
     refuse_minor_skip(_version_of(deployed), loaded.values.cluster.version if loaded.values.cluster else None)
-    plan = build_plan(ctx, name, loaded, previous=[last, deployed], impacts=True)
+    plan = build_plan(ctx, name, loaded, previous=[last, deployed])
+    preflight(ctx, name, loaded)
     # A release the Clastix chart wrote: take over the fields helm's client-side apply owns.
     adopting = not records.written_by_tool(last)
+    dry_run_all(ctx, plan.desired, force=adopting)
     revision = last.version + 1
-    if ctx.options.dry_run:
-        apply_all(ctx, plan.desired, dry_run=True, force=adopting)
-        return _record(ctx, name, revision, Status.PENDING_UPGRADE, loaded.config, plan, "Dry run complete")
     first = hist[0].info.first_deployed
-    rec = _create_pending(
-        ctx,
-        _record(ctx, name, revision, Status.PENDING_UPGRADE, loaded.config, plan, "Upgrade underway", first),
-        "upgrade",
+    if ctx.options.dry_run:
+        return _record(
+            ctx, name, revision, Status.PENDING_UPGRADE, loaded.config, plan, "Dry run complete", first, "upgrade"
+        )
+    hist = _claim(ctx, hist, stale, "upgrade")
+    pending = _record(
+        ctx, name, revision, Status.PENDING_UPGRADE, loaded.config, plan, "Upgrade underway", first, "upgrade"
     )
     if plan.renames:
         ctx.out.step("reusing live templates with identical spec: " + ", ".join(sorted(plan.renames.values())))
     for obj in plan.retained:
         ctx.out.step(f"keeping {obj['kind']} {obj['metadata']['name']}: still used by machines of the cluster")
     try:
-        _run(ctx, rec, plan, force=adopting, verb="upgrade")
+        return run_plan(ctx, hist, pending, plan, verb="upgrade", force=adopting, done="Upgrade complete")
     except LifecycleError:
         if ctx.options.atomic and deployed is not None:
             ctx.out.step(f"--atomic: rolling back to revision {deployed.version}")
-            rollback(ctx, name, deployed.version)
+            rollback(_without_wait(ctx), name, deployed.version)
         raise
-    _supersede_others(ctx, name, rec.version)
-    rec = _finish(ctx, rec, Status.DEPLOYED, "Upgrade complete")
-    ctx.storage.prune(name, ctx.options.history_max)
-    return rec
 
 
 # --------------------------------------------------------------------------- rollback
 
 
-def rollback(ctx: ActionContext, name: str, revision: int | None = None) -> Release:
-    hist = ctx.storage.history(name)
-    if not hist:
-        raise LifecycleError(f"release {name!r} not found in namespace {ctx.namespace!r}")
+def _rollback_target(ctx: ActionContext, hist: list[Release], revision: int | None) -> Release:
     last = hist[-1]
-    if last.status is Status.UNINSTALLING:
-        refuse_if_busy(last, "rollback")
-    if last.status.is_pending:
-        # The recovery path for an interrupted operation: that revision did not complete.
-        _finish(ctx, last, Status.FAILED, f"{last.info.description} (interrupted; recovered by rollback)")
+    name = last.name
     target_rev = revision or max(
         (r.version for r in hist if r.version < last.version and r.status in (Status.DEPLOYED, Status.SUPERSEDED)),
         default=0,
     )
     if not target_rev:
-        raise LifecycleError(f"release {name!r} has no earlier revision to roll back to")
+        never = not any(r.status in (Status.DEPLOYED, Status.SUPERSEDED) for r in hist)
+        hint = (
+            f"; it never completed an install: run `capi-kamaji-proxmox install {name} -n {ctx.namespace}` again "
+            f"(it converges from what was applied) or `capi-kamaji-proxmox uninstall {name} -n {ctx.namespace}`"
+            if never
+            else ""
+        )
+        raise LifecycleError(f"release {name!r} has no earlier revision to roll back to{hint}")
     try:
-        target = ctx.storage.get(name, target_rev)
+        return ctx.storage.get(name, target_rev)
     except ReleaseNotFound:
         raise LifecycleError(f"release {name!r} has no revision {target_rev}") from None
+
+
+def rollback(ctx: ActionContext, name: str, revision: int | None = None) -> Release:
+    """Re-apply an earlier revision's objects as a new revision; ``--dry-run`` writes nothing."""
+    hist = ctx.storage.history(name)
+    if not hist:
+        raise LifecycleError(f"release {name!r} not found in namespace {ctx.namespace!r}")
+    refuse_foreign(hist, "rollback")
+    stale = refuse_busy(hist, "rollback")
+    last = hist[-1]
+    target = _rollback_target(ctx, hist, revision)
     objs = split_manifest(target.manifest)
     cluster = next((o["metadata"]["name"] for o in objs if o["kind"] == "Cluster"), name)
-    version = _version_of(target) or ""
     apis = ctx.served_apis(["Cluster", "MachineDeployment", "ProxmoxMachineTemplate", "KubeadmConfigTemplate"])
-    deployed = _latest_deployed(hist)
-    retained, deletions = split_removed(ctx, apis, cluster, objs, previous_objects([last, deployed]))
+    retained, deletions = split_removed(ctx, apis, cluster, objs, previous_objects([last, latest_deployed(hist)]))
     plan = Plan(
         release=name,
         namespace=ctx.namespace,
         cluster=cluster,
-        kubernetes_version=version,
+        kubernetes_version=_version_of(target) or "",
         apis=apis,
         desired=objs,
         retained=retained,
         deletions=deletions,
     )
-    rec = _create_pending(
-        ctx,
-        _record(
-            ctx,
-            name,
-            last.version + 1,
-            Status.PENDING_ROLLBACK,
-            target.config,
-            plan,
-            f"Rollback to {target_rev}",
-            hist[0].info.first_deployed,
-        ),
-        "rollback",
-    )
-    _run(ctx, rec, plan, force=True, verb="rollback")
-    _supersede_others(ctx, name, rec.version)
-    rec = _finish(ctx, rec, Status.DEPLOYED, f"Rollback to {target_rev}")
-    ctx.storage.prune(name, ctx.options.history_max)
-    return rec
-
-
-# --------------------------------------------------------------------------- uninstall
-
-
-def _blockers(ctx: ActionContext, cluster_objs: list[dict[str, Any]], objs: list[dict[str, Any]]) -> list[str]:
-    """What still holds the cluster: machines left, objects with finalizers and failing conditions."""
-    from capi_kamaji_proxmox.render.context import CLUSTER_NAME_LABEL
-
-    lines: list[str] = []
-    for c in cluster_objs:
-        try:
-            machines = kube.list_objects(
-                ctx.client,
-                c["apiVersion"],
-                "Machine",
-                namespace=ctx.namespace,
-                label_selector={CLUSTER_NAME_LABEL: c["metadata"]["name"]},
-            )
-        except (ApiError, APINotServed):  # the report is best effort; the wait goes on regardless
-            machines = []
-        if machines:
-            lines.append(
-                f"{len(machines)} Machine(s) of cluster {c['metadata']['name']} remain: "
-                + ", ".join(m["metadata"]["name"] for m in machines[:10])
-            )
-    for obj in objs:
-        try:
-            live = kube.get(ctx.client, ref(obj, ctx.namespace))
-        except (NotFound, ApiError):
-            continue
-        fins = live["metadata"].get("finalizers") or []
-        if fins:
-            failing = [
-                f"{c.get('type')}={c.get('status')}" + (f" ({c['message']})" if c.get("message") else "")
-                for c in (live.get("status") or {}).get("conditions") or []
-                if c.get("status") != "True"
-            ]
-            extra = f"; failing conditions: {', '.join(failing)}" if failing else ""
-            lines.append(f"{obj['kind']} {obj['metadata']['name']} is held by finalizers {', '.join(fins)}{extra}")
-    return lines
-
-
-def _gone(ctx: ActionContext, obj: dict[str, Any]) -> bool:
-    try:
-        kube.get(ctx.client, ref(obj, ctx.namespace))
-    except NotFound:
-        return True
-    return False
-
-
-def uninstall(ctx: ActionContext, name: str) -> Release | None:
-    """Delete the Cluster first and wait until it is gone (Cluster API removes machines, VMs, control
-    plane and infrastructure); only then the rest. A timeout stops with what blocks; re-run resumes."""
-    hist = ctx.storage.history(name)
-    if not hist or hist[-1].status is Status.UNINSTALLED:
-        raise LifecycleError(f"release {name!r} not found in namespace {ctx.namespace!r}")
-    last = hist[-1]
-    refuse_if_busy(last, "uninstall")
-    objs = previous_objects([last, _latest_deployed(hist)])
-    clusters = [o for o in objs if o["kind"] == "Cluster"]
-    rest = [o for o in objs if o["kind"] != "Cluster"]
+    dry_run_all(ctx, plan.desired, force=True)
+    description = f"Rollback to {target.version}"
+    args = (ctx, name, last.version + 1, Status.PENDING_ROLLBACK, target.config, plan)
     if ctx.options.dry_run:
-        ctx.out.step(
-            "dry run: would delete " + ", ".join(f"{o['kind']} {o['metadata']['name']}" for o in clusters + rest[::-1])
-        )
-        return last
-    if last.status is not Status.UNINSTALLING:
-        last = _finish(ctx, last, Status.UNINSTALLING, "Deletion in progress (waiting for the Cluster to be deleted)")
-    delete_all(ctx, clusters)
-    deadline = time.monotonic() + ctx.options.timeout
-    reported: list[str] = []
-    while not all(_gone(ctx, c) for c in clusters):
-        blockers = _blockers(ctx, clusters, objs)
-        if blockers != reported:
-            for line in blockers:
-                ctx.out.step(f"waiting: {line}")
-            reported = blockers
-        if time.monotonic() >= deadline:
-            raise LifecycleError(
-                f"timed out after {ctx.options.timeout:g}s waiting for the Cluster to be deleted; nothing else was "
-                "deleted. Still blocking:\n  "
-                + "\n  ".join(blockers or ["the Cluster object itself"])
-                + f"\nRun `capi-kamaji-proxmox uninstall {name} -n {ctx.namespace}` again to resume."
-            )
-        time.sleep(1.0)
-    delete_all(ctx, rest)
-    if ctx.options.keep_history:
-        return _finish(ctx, last, Status.UNINSTALLED, "Uninstallation complete")
-    ctx.storage.delete_all(name)
-    return None
+        gone = ", ".join(f"{o['kind']} {o['metadata']['name']}" for o in plan.deletions) or "nothing"
+        ctx.out.step(f"dry run: would apply {len(plan.desired)} object(s) of revision {target.version}, delete {gone}")
+        return _record(*args, "Dry run complete", hist[0].info.first_deployed, "rollback")
+    hist = _claim(ctx, hist, stale, "rollback")
+    pending = _record(*args, description, hist[0].info.first_deployed, "rollback")
+    return run_plan(ctx, hist, pending, plan, verb="rollback", force=True, done=description)

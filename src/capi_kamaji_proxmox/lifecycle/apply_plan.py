@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from capi_kamaji_proxmox.kube import apply as kube
+from capi_kamaji_proxmox.kube.discovery import discovery
 from capi_kamaji_proxmox.kube.errors import ApiError, ApplyConflict, Forbidden
 from capi_kamaji_proxmox.lifecycle.context import ActionContext
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
@@ -38,11 +41,19 @@ def _apply_one(ctx: ActionContext, obj: dict[str, Any], *, force: bool, dry_run:
 
 
 def apply_all(
-    ctx: ActionContext, objs: list[dict[str, Any]], *, force: bool = False, dry_run: bool = False
+    ctx: ActionContext,
+    objs: list[dict[str, Any]],
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    before_write: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Server-side apply in order; the first failure stops with a message naming the object."""
+    """Server-side apply in order; the first failure stops with a message naming the object.
+    ``before_write`` runs before each write (the hold's fencing check)."""
     out = []
     for obj in objs:
+        if before_write is not None:
+            before_write()
         try:
             out.append(_apply_one(ctx, obj, force=force or ctx.options.force_conflicts, dry_run=dry_run))
         except ApiError as exc:
@@ -52,11 +63,53 @@ def apply_all(
     return out
 
 
-def delete_all(ctx: ActionContext, objs: list[dict[str, Any]]) -> None:
-    """Delete in reverse dependency order; already gone is fine."""
+DRY_RUN_WORKERS = 8
+
+
+def dry_run_all(ctx: ActionContext, objs: list[dict[str, Any]], *, force: bool = False) -> list[dict[str, Any]]:
+    """Server-side dry run of every object, concurrently (one request each, no GET); the objects as
+    the server would store them (defaults filled in). Any rejection stops before anything is
+    written, naming every rejected object."""
+    for api_version, kind in dict.fromkeys((o["apiVersion"], o["kind"]) for o in objs):
+        discovery(ctx.client).resolve(api_version, kind)  # resolved once here, not racing in the pool
+    force = force or ctx.options.force_conflicts
+
+    def one(obj: dict[str, Any]) -> dict[str, Any] | str:
+        try:
+            return _apply_one(ctx, obj, force=force, dry_run=True)
+        except ApiError as exc:
+            return describe_error(obj, exc)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(DRY_RUN_WORKERS, len(objs)))) as pool:
+        results = list(pool.map(one, objs))
+    rejected = [r for r in results if isinstance(r, str)]
+    if rejected:
+        raise LifecycleError(
+            f"the server rejected {len(rejected)} object(s) in a dry run; nothing was written:\n  "
+            + "\n  ".join(rejected)
+        )
+    return [r for r in results if not isinstance(r, str)]
+
+
+def delete_all(
+    ctx: ActionContext,
+    objs: list[dict[str, Any]],
+    *,
+    tolerate: bool = False,
+    before_write: Callable[[], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Delete in reverse dependency order; already gone is fine. With ``tolerate`` (deletions after
+    a complete apply) a refused delete is reported and returned instead of failing the operation."""
+    left: list[dict[str, Any]] = []
     for obj in reversed(objs):
+        if before_write is not None:
+            before_write()
         try:
             if kube.delete(ctx.client, ref(obj, ctx.namespace), missing_ok=True):
                 ctx.out.step(f"deleted {obj['kind']} {obj['metadata']['name']}")
         except ApiError as exc:
-            raise LifecycleError(describe_error(obj, exc)) from None
+            if not tolerate:
+                raise LifecycleError(describe_error(obj, exc)) from None
+            ctx.out.warn(f"not deleted: {describe_error(obj, exc)}; kept in the release, retried by the next operation")
+            left.append(obj)
+    return left[::-1]

@@ -10,6 +10,7 @@ from capi_kamaji_proxmox.kube.client import KubeClient
 from capi_kamaji_proxmox.kube.discovery import APINotServed, KindRequest, choose_versions
 from capi_kamaji_proxmox.lifecycle.defaults import DEFAULT_HISTORY_MAX, DEFAULT_TIMEOUT
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
+from capi_kamaji_proxmox.lifecycle.inputs import PreflightSettings
 from capi_kamaji_proxmox.release.storage import SecretStorage
 from capi_kamaji_proxmox.render.apis import KINDS, ApiVersions
 
@@ -26,18 +27,40 @@ class Options:
     atomic: bool = False
     keep_history: bool = False
     skip_preflight: bool = False
+    preflight: PreflightSettings = field(default_factory=PreflightSettings)
 
 
 @dataclass
 class Reporter:
-    """Progress lines go to stderr, so stdout stays clean for -o json/yaml."""
+    """Progress lines go to stderr, so stdout stays clean for -o json/yaml.
 
-    stream: TextIO = field(default_factory=lambda: sys.stderr)
+    Output is never worth an operation: a write that fails (closed pipe, full disk) silences the
+    reporter instead of raising into the middle of an apply.
+    """
+
+    stream: TextIO | None = field(default_factory=lambda: sys.stderr)
     quiet: bool = False
 
+    def write(self, text: str) -> None:
+        if self.quiet or self.stream is None:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # EPIPE, ENOSPC, a closed file
+            self.quiet = True
+
     def step(self, message: str) -> None:
-        if not self.quiet:
-            print(message, file=self.stream, flush=True)
+        self.write(message + "\n")
+
+    def warn(self, message: str) -> None:
+        self.step(f"warning: {message}")
+
+    def isatty(self) -> bool:
+        try:
+            return bool(self.stream and self.stream.isatty())
+        except (OSError, ValueError):
+            return False
 
 
 @dataclass

@@ -12,10 +12,13 @@ from typing import Any
 
 from capi_kamaji_proxmox.kube import apply as kube
 from capi_kamaji_proxmox.kube.errors import NotFound
-from capi_kamaji_proxmox.lifecycle.apply_plan import apply_all
+from capi_kamaji_proxmox.lifecycle.apply_plan import dry_run_all
 from capi_kamaji_proxmox.lifecycle.context import ActionContext
+from capi_kamaji_proxmox.lifecycle.guard import refuse_foreign
+from capi_kamaji_proxmox.lifecycle.inputs import UserValues
 from capi_kamaji_proxmox.lifecycle.objects import comparable, ref
-from capi_kamaji_proxmox.lifecycle.plan import Plan
+from capi_kamaji_proxmox.lifecycle.plan import Plan, build_plan, pool_impacts
+from capi_kamaji_proxmox.lifecycle.records import written_by_tool
 from capi_kamaji_proxmox.render.output import to_yaml
 
 
@@ -27,9 +30,23 @@ class ObjectDiff:
     text: str  # unified diff (update), full object (create/delete), reason (keep)
 
 
-def object_diffs(ctx: ActionContext, plan: Plan, *, force: bool) -> list[ObjectDiff]:
+def diff_release(ctx: ActionContext, name: str, values: UserValues) -> tuple[Plan, list[ObjectDiff]]:
+    """What ``upgrade`` with these values would do, computed the same way, written nowhere."""
+    from capi_kamaji_proxmox.lifecycle.actions import latest_deployed, load_values
+
+    hist = ctx.storage.history(name)
+    refuse_foreign(hist, "diff")
+    last = hist[-1] if hist else None
+    loaded = load_values(ctx, name, values, last)
+    plan = build_plan(ctx, name, loaded, previous=[last, latest_deployed(hist)])
+    results = dry_run_all(ctx, plan.desired, force=bool(last and not written_by_tool(last)))
+    plan.impacts = pool_impacts(ctx, loaded.values.node_pools or [], plan.desired, results)
+    return plan, object_diffs(ctx, plan, results)
+
+
+def object_diffs(ctx: ActionContext, plan: Plan, results: list[dict[str, Any]]) -> list[ObjectDiff]:
+    """Per object, the live state against the dry-run result."""
     out: list[ObjectDiff] = []
-    results = apply_all(ctx, plan.desired, dry_run=True, force=force)
     for obj, result in zip(plan.desired, results, strict=True):
         try:
             live = kube.get(ctx.client, ref(obj, ctx.namespace))

@@ -108,9 +108,17 @@ def _template_spec(obj: dict[str, Any] | None) -> Any:
     return drop_empty(((obj or {}).get("spec") or {}).get("template", {}).get("spec") or {})
 
 
-def pool_impacts(ctx: ActionContext, pools: list[NodePool], desired: list[dict[str, Any]]) -> list[PoolImpact]:
-    """Compare each pool's live MachineDeployment with the new one: what makes its machines roll."""
-    by_name = {(o["kind"], o["metadata"]["name"]): o for o in desired}
+def pool_impacts(
+    ctx: ActionContext,
+    pools: list[NodePool],
+    desired: list[dict[str, Any]],
+    defaulted: list[dict[str, Any]] | None = None,
+) -> list[PoolImpact]:
+    """Compare each pool's live MachineDeployment with the new one: what makes its machines roll.
+
+    ``defaulted`` (the dry-run results of ``desired``, same order) carries the server's defaults, so
+    that a default the live template has (``matchPolicy: exact``) is not reported as a change."""
+    by_name = {(o["kind"], o["metadata"]["name"]): o for o in (defaulted or desired)}
     out = []
     mds = [o for o in desired if o["kind"] == "MachineDeployment"]
     for pool, md in zip(pools, mds, strict=True):

@@ -23,9 +23,12 @@ def manifest_text(objs: list[dict[str, Any]]) -> str:
     return build_manifest((source_of(o), o) for o in objs)
 
 
-def notes(release: str, namespace: str, cluster: str) -> str:
+_NOTE_VERB = {"install": "created", "upgrade": "updated", "rollback": "rolled back"}
+
+
+def notes(release: str, namespace: str, cluster: str, verb: str = "install") -> str:
     return (
-        f"Cluster {cluster!r} is being created in namespace {namespace!r}.\n\n"
+        f"Cluster {cluster!r} is being {_NOTE_VERB.get(verb, 'updated')} in namespace {namespace!r}.\n\n"
         f"Follow it:        capi-kamaji-proxmox describe {release} -n {namespace}\n"
         f"Get a kubeconfig: capi-kamaji-proxmox kubeconfig {release} -n {namespace} -o {cluster}.kubeconfig\n"
         f"                  (the Secret {naming.kubeconfig_secret(cluster)!r} holds it)\n"
@@ -44,6 +47,7 @@ def new_record(
     kubernetes_version: str,
     description: str,
     first_deployed: Any = None,
+    verb: str = "install",
 ) -> Release:
     """A release revision; the user's values go in ``config``, the defaults in ``chart.values``."""
     ts = now()
@@ -56,7 +60,7 @@ def new_record(
             last_deployed=ts,
             status=status,
             description=description,
-            notes=notes(name, namespace, cluster),
+            notes=notes(name, namespace, cluster, verb),
         ),
         chart=Chart(
             metadata=ChartMetadata(

@@ -7,7 +7,6 @@ Reads both generations' status shapes: Cluster API v1beta2 conditions (``Availab
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -16,7 +15,6 @@ from capi_kamaji_proxmox.kube.errors import NotFound
 from capi_kamaji_proxmox.lifecycle.context import ActionContext
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
 from capi_kamaji_proxmox.lifecycle.objects import ref
-from capi_kamaji_proxmox.release.record import split_manifest
 
 
 def condition(obj: dict[str, Any], *types: str) -> dict[str, Any] | None:
@@ -44,14 +42,13 @@ def pool_progress(md: dict[str, Any]) -> tuple[int, int]:
     return ready, desired
 
 
-def wait_ready(ctx: ActionContext, name: str) -> None:
-    rec = ctx.storage.last(name)
-    objs = split_manifest(rec.manifest)
+def wait_ready(ctx: ActionContext, name: str, objs: list[dict[str, Any]]) -> None:
+    """Follow the release's objects until ready; a timeout raises (the action marks the revision failed)."""
     cluster_obj = next(o for o in objs if o["kind"] == "Cluster")
     kcp_obj = next((o for o in objs if o["kind"] == "KamajiControlPlane"), None)
     mds = [o for o in objs if o["kind"] == "MachineDeployment"]
     deadline = time.monotonic() + ctx.options.timeout
-    tty = sys.stderr.isatty()
+    tty = ctx.out.isatty()
     last_line = ""
     while True:
         try:
@@ -65,15 +62,14 @@ def wait_ready(ctx: ActionContext, name: str) -> None:
         done = cp and all(r >= d for _, r, d in pools)
         line = f"control plane {'ready' if cp else 'not ready'}; " + ", ".join(f"{n} {r}/{d}" for n, r, d in pools)
         if line != last_line:
-            ctx.out.stream.write(("\r\033[K" if tty else "") + line + ("" if tty else "\n"))
-            ctx.out.stream.flush()
+            ctx.out.write(("\r\033[K" if tty else "") + line + ("" if tty else "\n"))
             last_line = line
         if done:
             if tty:
-                ctx.out.stream.write("\n")
+                ctx.out.write("\n")
             return
         if time.monotonic() >= deadline:
             if tty:
-                ctx.out.stream.write("\n")
+                ctx.out.write("\n")
             raise LifecycleError(f"timed out after {ctx.options.timeout:g}s waiting for {name!r} to be ready: {line}")
         time.sleep(2.0)

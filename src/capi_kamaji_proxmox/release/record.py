@@ -329,7 +329,8 @@ class Release(_Model):
     """One revision of a release, as stored in ``sh.helm.release.v1.<name>.v<version>``.
 
     ``labels`` are the custom (non-system) Secret labels: helm keeps them only on the Secret, never
-    in the JSON. ``resource_version`` is the Secret's resourceVersion when read from storage, so
+    in the JSON; ``annotations`` are the Secret's annotations (helm ignores them; this tool writes
+    who holds a pending revision there). ``resource_version`` is the Secret's resourceVersion when read from storage, so
     an update can be conditional. Neither is encoded.
     """
 
@@ -342,6 +343,7 @@ class Release(_Model):
     manifest: str = ""
     hooks: list[Hook] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict, exclude=True)
+    annotations: dict[str, str] = Field(default_factory=dict, exclude=True)
     resource_version: str | None = Field(default=None, exclude=True)
     _created_at: str | None = PrivateAttr(default=None)  # Secret label createdAt, kept on update
 

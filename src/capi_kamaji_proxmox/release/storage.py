@@ -127,6 +127,7 @@ class SecretStorage:
         rel = decode_secret_data(str(data))
         labels: dict[str, str] = dict(meta.get("labels") or {})
         rel.labels = {k: v for k, v in labels.items() if k not in SYSTEM_LABELS}
+        rel.annotations = dict(meta.get("annotations") or {})
         rel.resource_version = meta.get("resourceVersion")
         rel._created_at = labels.get("createdAt")
         if not rel.namespace:
@@ -145,6 +146,8 @@ class SecretStorage:
             "namespace": release.namespace,
             "labels": labels,
         }
+        if release.annotations:
+            meta["annotations"] = dict(release.annotations)
         if release.resource_version:
             meta["resourceVersion"] = release.resource_version
         return {
@@ -296,16 +299,16 @@ class SecretStorage:
             done.append(rel.version)
         return done
 
-    def prune(self, name: str, max_history: int) -> builtins.list[int]:
+    def prune(self, name: str, max_history: int, history: builtins.list[Release] | None = None) -> builtins.list[int]:
         """Delete the oldest revisions until at most ``max_history`` remain; never the latest
         ``deployed`` one. ``max_history <= 0`` means unlimited. Returns deleted revisions.
 
         helm prunes to ``max-1`` *before* creating a revision; callers that mimic that pass
-        ``max_history - 1``.
+        ``max_history - 1``. ``history`` (all revisions, as the caller knows them) saves the LIST.
         """
         if max_history <= 0:
             return []
-        hist = self.history(name)
+        hist = sorted(history, key=lambda r: r.version) if history is not None else self.history(name)
         if len(hist) <= max_history:
             return []
         deployed = [r.version for r in hist if r.status is Status.DEPLOYED]

@@ -249,6 +249,8 @@ def _describe(err: Any) -> str:
         return "expected a non-empty string"
     if kind == "string_too_long":
         return f"expected at most {ctx.get('max_length')} characters"
+    if kind == "value_error":
+        return str(err.get("msg", kind)).removeprefix("Value error, ")
     if kind == "too_short":
         return f"expected at least {ctx.get('min_length')} item(s)"
     return str(err.get("msg", kind))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -22,7 +22,17 @@ KubeVersion = Annotated[str, StringConstraints(pattern=K8S_VERSION)]
 Tag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-+.]*$")]
 IntOrPercent = int | Annotated[str, StringConstraints(pattern=r"^[0-9]+%$")]
 # A duration is either whole seconds or a Go-style duration string such as "10m" or "1h30m".
-Duration = int | Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$")]
+def _not_negative(v: int | str) -> int | str:
+    """Seconds are never negative: the server would reject one object after others were applied."""
+    if isinstance(v, int) and v < 0:
+        raise ValueError("expected a duration of 0 or more seconds (or e.g. 10m)")
+    return v
+
+
+Duration = Annotated[
+    int | Annotated[str, StringConstraints(pattern=r"^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$")],
+    AfterValidator(_not_negative),
+]
 
 
 class Model(BaseModel):
