@@ -62,3 +62,10 @@ def cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None)
         env=env,
         timeout=120,
     )
+
+
+def without_libyaml(code: str) -> str:
+    """Stdout of ``code`` run in a child process whose PyYAML behaves as if built without libyaml."""
+    script = "import sys; sys.modules['yaml._yaml'] = None\n" + code
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True)
+    return out.stdout

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import pytest
+from lightkube.config import client_adapter
+from lightkube.config.models import User
 
 from capi_kamaji_proxmox.kube import (
     ApplyConflict,
@@ -21,11 +24,13 @@ from capi_kamaji_proxmox.kube import (
     choose_versions,
     connect,
     delete,
+    discovery,
     get,
     list_objects,
     watch,
 )
 from capi_kamaji_proxmox.kube.apply import apply
+from capi_kamaji_proxmox.kube.client import resolve_config
 from tests.harness.cluster import ControlPlane
 
 pytestmark = pytest.mark.integration
@@ -64,7 +69,46 @@ def test_discovery_per_kind(kc: KubeClient, mgmt_cluster: ControlPlane) -> None:
     versions = {plural: info.version for (_, plural), info in got.items()}
     assert versions == EXPECTED[mgmt_cluster.generation]
     assert all(info.namespaced for info in got.values())
-    assert kc.counter.total <= 1 + len(REQUESTS) * 2  # aggregated discovery: usually exactly 1
+    assert kc.counter.requests == [("GET", "/apis")]  # aggregated discovery: one request for every group
+
+
+def test_core_kinds_by_one_aggregated_request(kc: KubeClient) -> None:
+    d = discovery(kc)
+    assert d.resolve("v1", "Pod").path("ns", "p") == "/api/v1/namespaces/ns/pods/p"
+    pv = d.resolve("v1", "PersistentVolume")
+    assert (pv.plural, pv.namespaced) == ("persistentvolumes", False)
+    assert kc.counter.requests == [("GET", "/api")]
+
+
+class PlainAccept(httpx2.BaseTransport):
+    """A server (or proxy) that does not serve aggregated discovery: only plain JSON is asked for."""
+
+    def __init__(self, inner: httpx2.BaseTransport) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        request.headers["Accept"] = "application/json"
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_discovery_falls_back_to_one_request_per_group_version(
+    kc: KubeClient, mgmt_cluster: ControlPlane, namespace: str
+) -> None:
+    config = resolve_config(str(mgmt_cluster.kubeconfig))
+    verify = client_adapter.verify_cluster(config.cluster, config.user or User(), config.abs_file)
+    with KubeClient(config, namespace=namespace, transport=PlainAccept(httpx2.HTTPTransport(verify=verify))) as plain:
+        got = {k: v.version for k, v in choose_versions(plain, REQUESTS).items()}
+        assert got == {k: v.version for k, v in choose_versions(kc, REQUESTS).items()}
+        assert discovery(plain).resolve("v1", "Pod").plural == "pods"
+        versions = EXPECTED[mgmt_cluster.generation]
+        assert plain.counter.requests == [
+            ("GET", "/apis"),
+            *[("GET", f"/apis/{r.group}/{versions[r.plural]}") for r in REQUESTS],
+            ("GET", "/api/v1"),
+        ]
 
 
 def test_discovery_missing_group(kc: KubeClient) -> None:

@@ -317,3 +317,18 @@ def test_retry_after_is_honoured(tmp_path: Path) -> None:
     c = mock_client(tmp_path, handler)
     assert c.request("GET", "/apis/cluster.x-k8s.io/v1beta2/clusters") == {"items": []}
     assert c.counter.total == 2
+
+
+def test_discovery_fetches_a_stale_aggregated_version_on_its_own(tmp_path: Path) -> None:
+    def handler(req: httpx2.Request) -> httpx2.Response:
+        if req.url.path == "/apis":
+            data = _agg(MIXED)
+            data["items"][1]["versions"][1] = {"version": "v1alpha1", "freshness": "Stale", "resources": []}
+            return httpx2.Response(200, json=data)
+        assert req.url.path == "/apis/controlplane.cluster.x-k8s.io/v1alpha1"
+        return httpx2.Response(200, json={"kind": "APIResourceList", "resources": [
+            {"name": "kamajicontrolplanes", "kind": "KamajiControlPlane", "namespaced": True}]})  # fmt: skip
+
+    c = mock_client(tmp_path, handler)
+    assert choose_versions(c, REQS)[("controlplane.cluster.x-k8s.io", "kamajicontrolplanes")].version == "v1alpha1"
+    assert [p for _, p in c.counter.requests] == ["/apis", "/apis/controlplane.cluster.x-k8s.io/v1alpha1"]

@@ -7,11 +7,10 @@ import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from capi_kamaji_proxmox.values.load import LoadedValues, load_values
+if TYPE_CHECKING:
+    from capi_kamaji_proxmox.values.load import LoadedValues
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -68,6 +67,10 @@ def add_output_flag(p: argparse.ArgumentParser, choices: tuple[str, ...], defaul
 
 
 def load(args: argparse.Namespace, release: str) -> LoadedValues:
+    """The validated values of ``-f``/``--set``/``--set-string`` (imports the values model here,
+    not at start, so ``--help`` and server-only commands do not pay for it)."""
+    from capi_kamaji_proxmox.values.load import load_values
+
     return load_values(args.values, args.set, args.set_string, release_name=release)
 
 
@@ -82,6 +85,8 @@ def _kubeconfig_paths(explicit: str | None) -> list[Path]:
 
 def kubeconfig_namespace(kubeconfig: str | None, context: str | None) -> str | None:
     """The namespace of the kubeconfig's (or the given) context, read without talking to a server."""
+    import yaml
+
     for path in _kubeconfig_paths(kubeconfig):
         try:
             data: Any = yaml.safe_load(path.read_text())

@@ -9,7 +9,6 @@ logged or written anywhere but the Secret.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import re
 import sys
@@ -73,6 +72,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def enable_debug_logging() -> None:
     """DEBUG logs on stderr, proxmoxer's too (it pins itself to WARNING)."""
+    import logging  # only with --debug: logging costs start-up time for every command
+
     logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="debug: %(name)s: %(message)s")
     for name in list(logging.root.manager.loggerDict):
         if name.startswith("proxmoxer"):

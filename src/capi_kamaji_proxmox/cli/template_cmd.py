@@ -6,9 +6,6 @@ import argparse
 import sys
 
 from capi_kamaji_proxmox.cli import common
-from capi_kamaji_proxmox.render.apis import ApiVersionError, ApiVersions
-from capi_kamaji_proxmox.render.engine import render
-from capi_kamaji_proxmox.render.output import json_list, yaml_stream
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +31,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from capi_kamaji_proxmox.render.apis import ApiVersionError, ApiVersions
+    from capi_kamaji_proxmox.render.engine import render
+    from capi_kamaji_proxmox.render.output import json_list, yaml_stream
+
     loaded = common.load(args, args.release)
     for w in loaded.warnings:
         print(f"warning: {w}", file=sys.stderr)

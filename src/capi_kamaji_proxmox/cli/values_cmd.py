@@ -7,8 +7,6 @@ import json
 import sys
 
 from capi_kamaji_proxmox.cli import common
-from capi_kamaji_proxmox.values.docs import commented_defaults, reference_table
-from capi_kamaji_proxmox.values.schema import values_schema
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,16 +42,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from capi_kamaji_proxmox.values.docs import commented_defaults
+
     sys.stdout.write(commented_defaults())
     return common.EXIT_OK
 
 
 def run_schema(args: argparse.Namespace) -> int:
+    from capi_kamaji_proxmox.values.schema import values_schema
+
     sys.stdout.write(json.dumps(values_schema(), indent=2, sort_keys=True) + "\n")
     return common.EXIT_OK
 
 
 def run_reference(args: argparse.Namespace) -> int:
+    from capi_kamaji_proxmox.values.docs import reference_table
+
     sys.stdout.write(reference_table())
     return common.EXIT_OK
 

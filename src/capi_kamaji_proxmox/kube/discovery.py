@@ -8,8 +8,11 @@ first one the server serves for that plural wins.
 
 Discovery costs one request when the server supports aggregated discovery (``GET /apis`` with
 the ``apidiscovery.k8s.io`` v2/v2beta1 Accept header), else ``GET /apis`` plus one
-``GET /apis/<group>/<version>`` per group/version actually needed. Results are cached on the
-:class:`~.client.KubeClient`.
+``GET /apis/<group>/<version>`` per group/version actually needed. The core group (``/api``) is
+asked only for a core kind the tool does not know already, the same way: one aggregated
+``GET /api``, else ``GET /api/<version>``. A version the aggregated answer marks ``Stale`` (an
+aggregated API server that did not answer in time) is fetched on its own. Results are cached on
+the :class:`~.client.KubeClient`.
 """
 
 from __future__ import annotations
@@ -142,37 +145,25 @@ class Discovery:
         self._client = client
         # group -> version -> plural -> ResourceInfo; a version maps to None until fetched.
         self._groups: dict[str, dict[str, dict[str, ResourceInfo] | None]] | None = None
+        self._core: dict[str, dict[str, ResourceInfo] | None] | None = None
+        self._aggregated: bool | None = None  # whether the server answered /apis aggregated
         self._loaded_at = 0.0
 
     # -- loading
     def refresh(self) -> None:
         """Forget everything; the next lookup asks the server again (e.g. after CRD installs)."""
         self._groups = None
+        self._core = None
 
     def _load(self) -> dict[str, dict[str, dict[str, ResourceInfo] | None]]:
         if self._groups is not None:
             return self._groups
         data = self._client.request("GET", "/apis", accept=_AGGREGATED_ACCEPT)
         groups: dict[str, dict[str, dict[str, ResourceInfo] | None]] = {}
-        if data.get("kind") == "APIGroupDiscoveryList":
+        self._aggregated = data.get("kind") == "APIGroupDiscoveryList"
+        if self._aggregated:
             for item in data.get("items") or []:
-                gname = str((item.get("metadata") or {}).get("name", ""))
-                versions: dict[str, dict[str, ResourceInfo] | None] = {}
-                for v in item.get("versions") or []:
-                    ver = str(v.get("version", ""))
-                    versions[ver] = {
-                        str(r["resource"]): ResourceInfo(
-                            group=gname,
-                            version=ver,
-                            kind=str((r.get("responseKind") or {}).get("kind", "")),
-                            plural=str(r["resource"]),
-                            namespaced=r.get("scope") == "Namespaced",
-                            verbs=tuple(r.get("verbs") or ()),
-                        )
-                        for r in v.get("resources") or []
-                        if "resource" in r
-                    }
-                groups[gname] = versions
+                groups[str((item.get("metadata") or {}).get("name", ""))] = _aggregated_versions(item)
         else:
             for g in data.get("groups") or []:
                 groups[str(g.get("name", ""))] = {str(v.get("version", "")): None for v in g.get("versions") or []}
@@ -190,19 +181,7 @@ class Discovery:
             data = self._client.request("GET", f"/apis/{group}/{version}")
         except NotFound:
             data = {}
-        res = {}
-        for r in data.get("resources") or []:
-            name = str(r.get("name", ""))
-            if not name or "/" in name:
-                continue  # subresource
-            res[name] = ResourceInfo(
-                group=group,
-                version=version,
-                kind=str(r.get("kind", "")),
-                plural=name,
-                namespaced=bool(r.get("namespaced")),
-                verbs=tuple(r.get("verbs") or ()),
-            )
+        res = _resource_list(group, version, data)
         versions[version] = res
         return res
 
@@ -249,36 +228,73 @@ class Discovery:
                     return info
             if attempt == 0 and time.monotonic() - self._loaded_at > 1.0:
                 self.refresh()
-                self._core = None
                 continue
             break
         if group and group not in self._load():
             raise GroupNotServed(group)
         raise APINotServed(f'no matches for kind "{kind}" in version "{api_version}"')
 
-    _core: dict[str, dict[str, ResourceInfo]] | None = None
-
     def _core_resources(self, version: str) -> dict[str, ResourceInfo]:
+        if self._core is None and self._aggregated is False:
+            self._core = {}  # a server without aggregated /apis has none for /api either
         if self._core is None:
-            self._core = {}
-        if version not in self._core:
+            data: dict[str, Any] = self._client.request("GET", "/api", accept=_AGGREGATED_ACCEPT)
+            if data.get("kind") == "APIGroupDiscoveryList":
+                self._core = {}
+                for item in data.get("items") or []:
+                    self._core.update(_aggregated_versions(item))
+            else:
+                self._core = {str(v): None for v in data.get("versions") or []}
+        res = self._core.get(version)
+        if res is None:
             try:
-                data: dict[str, Any] = self._client.request("GET", f"/api/{version}")
+                listed: dict[str, Any] = self._client.request("GET", f"/api/{version}")
             except NotFound:
-                data = {}
-            self._core[version] = {
-                str(r["name"]): ResourceInfo(
-                    group="",
-                    version=version,
-                    kind=str(r.get("kind", "")),
-                    plural=str(r["name"]),
-                    namespaced=bool(r.get("namespaced")),
-                    verbs=tuple(r.get("verbs") or ()),
-                )
-                for r in data.get("resources") or []
-                if "/" not in str(r.get("name", "/"))
-            }
-        return self._core[version]
+                listed = {}
+            res = self._core[version] = _resource_list("", version, listed)
+        return res
+
+
+def _aggregated_versions(item: dict[str, Any]) -> dict[str, dict[str, ResourceInfo] | None]:
+    """One group of an ``APIGroupDiscoveryList``: its versions with their kinds (``None`` if stale)."""
+    group = str((item.get("metadata") or {}).get("name", ""))
+    versions: dict[str, dict[str, ResourceInfo] | None] = {}
+    for v in item.get("versions") or []:
+        ver = str(v.get("version", ""))
+        if v.get("freshness") == "Stale":
+            versions[ver] = None  # fetched on its own when needed
+            continue
+        versions[ver] = {
+            str(r["resource"]): ResourceInfo(
+                group=group,
+                version=ver,
+                kind=str((r.get("responseKind") or {}).get("kind", "")),
+                plural=str(r["resource"]),
+                namespaced=r.get("scope") == "Namespaced",
+                verbs=tuple(r.get("verbs") or ()),
+            )
+            for r in v.get("resources") or []
+            if "resource" in r
+        }
+    return versions
+
+
+def _resource_list(group: str, version: str, data: dict[str, Any]) -> dict[str, ResourceInfo]:
+    """The kinds of an ``APIResourceList`` (``GET /apis/<group>/<version>``), subresources left out."""
+    res: dict[str, ResourceInfo] = {}
+    for r in data.get("resources") or []:
+        name = str(r.get("name", ""))
+        if not name or "/" in name:
+            continue  # subresource
+        res[name] = ResourceInfo(
+            group=group,
+            version=version,
+            kind=str(r.get("kind", "")),
+            plural=name,
+            namespaced=bool(r.get("namespaced")),
+            verbs=tuple(r.get("verbs") or ()),
+        )
+    return res
 
 
 def discovery(client: KubeClient) -> Discovery:

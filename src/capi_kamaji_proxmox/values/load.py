@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
-import difflib
+import re
 import types
 import typing
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, Hashable):
+            continue  # construct_mapping below reports it as a YAML error ("found unhashable key")
         if key in seen:
             mark = key_node.start_mark
             raise yaml.constructor.ConstructorError(
@@ -52,11 +55,40 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
+# libyaml's parser when PyYAML has it (several times faster); the pure-Python loader stays the
+# reference: any error is reported as it words it, so messages do not depend on the build.
+_CSafeLoader: type[Any] | None = getattr(yaml, "CSafeLoader", None)
+_FastLoader: type[Any] = _StrictLoader
+if _CSafeLoader is not None:
+
+    class _CStrictLoader(_CSafeLoader):  # type: ignore[misc, valid-type]
+        """The same duplicate-key rule on libyaml's parser."""
+
+    _CStrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _FastLoader = _CStrictLoader
+
+
+# Text the two parsers read differently (libyaml accepts tabs inside plain scalars and a comment
+# glued to a block scalar header, treats repeated byte-order marks and the bare "!" tag its own
+# way): parsed by the reference loader only. tests/values/test_yaml_parity.py fuzzes both.
+_LIBYAML_DIFFERS = re.compile(r"\t|\ufeff|[|>][-+0-9]*#|!(?=\s|\Z)")
+
+
+def _parse(text: str) -> Any:
+    if _LIBYAML_DIFFERS.search(text):
+        return yaml.load(text, Loader=_StrictLoader)
+    try:
+        return yaml.load(text, Loader=_FastLoader)
+    except yaml.YAMLError:
+        if _FastLoader is _StrictLoader:
+            raise
+        return yaml.load(text, Loader=_StrictLoader)  # the reference parser's verdict and words
+
 
 def read_values_text(text: str, source: str) -> dict[str, Any]:
     """Parse one values document; syntax errors name the file, line and column."""
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
+        data = _parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -258,6 +290,8 @@ def _describe(err: Any) -> str:
 
 def _translate(exc: ValidationError) -> list[str]:
     """One line per offending key: path, what was found, what is expected, and a 'did you mean'."""
+    import difflib  # only on invalid values: not worth its import time on every start
+
     by_loc: dict[tuple[Any, ...], list[Any]] = {}
     for err in exc.errors():
         loc = error_loc(err["loc"])

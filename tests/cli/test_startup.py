@@ -1,0 +1,39 @@
+"""What the CLI imports at start: `--help` and commands that need no values stay light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.rendering import REPO
+
+HEAVY = ("pydantic", "yaml", "lightkube", "httpx2", "capi_kamaji_proxmox.values.model", "capi_kamaji_proxmox.render")
+
+
+def imported_by(*argv: str) -> set[str]:
+    code = (
+        "import sys\n"
+        "from capi_kamaji_proxmox.cli.main import main\n"
+        "try:\n"
+        f"    main({list(argv)!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('\\n'.join(sys.modules), file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    return set(out.stderr.split())
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["template", "--help"], ["install", "--help"], ["completion", "bash"]])
+def test_help_and_completion_load_no_model_and_no_client(argv: list[str]) -> None:
+    loaded = imported_by(*argv)
+    assert not {m for m in loaded if m.startswith(HEAVY)}
+
+
+def test_template_loads_no_kubernetes_or_proxmox_client() -> None:
+    loaded = imported_by("template", "demo")
+    assert "capi_kamaji_proxmox.values.model" in loaded  # it did render
+    assert not {m for m in loaded if m.startswith(("lightkube", "httpx2", "capi_kamaji_proxmox.kube"))}
+    assert "difflib" not in loaded  # only invalid values need "did you mean"
