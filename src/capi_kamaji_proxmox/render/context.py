@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capi_kamaji_proxmox.render.apis import ApiVersions
+from capi_kamaji_proxmox.values import fast
 from capi_kamaji_proxmox.values.checks import cluster_name, node_range_source
-from capi_kamaji_proxmox.values.model import ClusterValues, ControlPlane, NodePool, Values
+
+if TYPE_CHECKING:
+    from capi_kamaji_proxmox.values.model import ClusterValues, ControlPlane, NodePool, Values
 
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 DEPLOYMENT_NAME_LABEL = "cluster.x-k8s.io/deployment-name"
@@ -27,11 +30,11 @@ class RenderContext:
 
     @property
     def cv(self) -> ClusterValues:
-        return self.values.cluster or ClusterValues()
+        return self.values.cluster or fast.make("ClusterValues")
 
     @property
     def cp(self) -> ControlPlane:
-        return self.cv.control_plane or ControlPlane()
+        return self.cv.control_plane or fast.make("ControlPlane")
 
     @property
     def pools(self) -> list[NodePool]:

@@ -9,21 +9,28 @@ import typing
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
-from capi_kamaji_proxmox.values import checks, salvage
+from capi_kamaji_proxmox.values import checks, fast
 from capi_kamaji_proxmox.values.defaults import TEMPLATE_ID_KEYS, default_values, pool_defaults
 from capi_kamaji_proxmox.values.errors import ValuesError, error_loc, format_path
 from capi_kamaji_proxmox.values.merge import apply_set, coalesce, merge_layers
-from capi_kamaji_proxmox.values.model import Values
+
+if TYPE_CHECKING:  # pydantic and the models load only when the fast path cannot decide
+    from pydantic import BaseModel, ValidationError
+
+    from capi_kamaji_proxmox.values.model import Values
 
 
 @dataclass
 class LoadedValues:
-    """Validated values plus what the release record needs (the user's own layer)."""
+    """Validated values plus what the release record needs (the user's own layer).
+
+    ``values`` is a :class:`~.model.Values` or, for values the fast accept path took (``fast.py``),
+    its light twin: the same attributes and data, read the same way.
+    """
 
     values: Values
     config: dict[str, Any]  # user-supplied values only, as Helm stores them in a release
@@ -211,6 +218,8 @@ def _default_pools(merged: dict[str, Any]) -> None:
 
 
 def _unwrap_models(annotation: Any) -> list[type[BaseModel]]:
+    from pydantic import BaseModel
+
     origin = typing.get_origin(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
@@ -223,6 +232,8 @@ def _unwrap_models(annotation: Any) -> list[type[BaseModel]]:
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    from capi_kamaji_proxmox.values.model import Values
+
     model: type[BaseModel] | None = Values
     for part in loc:
         if isinstance(part, int) or model is None:
@@ -356,8 +367,24 @@ def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValue
         # Entries keep their nulls until pool defaulting, where a null deletes a pool default.
         merged["nodePools"] = copy.deepcopy(user["nodePools"])
     _default_pools(merged)
+    values = fast.validate("Values", merged)
+    if values is None:
+        values = _validate_model(merged, user, release_name, problems)
+    problems.extend(checks.cross_field(values, user, release_name, warnings))
+    if problems:
+        raise ValuesError(problems)
+    return LoadedValues(values=values, config=config, merged=merged, warnings=warnings)
+
+
+def _validate_model(merged: dict[str, Any], user: dict[str, Any], release_name: str, problems: list[str]) -> Values:
+    """The reference validation (pydantic): its result, or every problem at once as a ValuesError."""
+    from pydantic import ValidationError
+
+    from capi_kamaji_proxmox.values import salvage
+    from capi_kamaji_proxmox.values.model import Values
+
     try:
-        values = Values.model_validate(merged)
+        return Values.model_validate(merged)
     except ValidationError as exc:
         problems += _translate(exc)
         kept = salvage.salvage(merged, exc)
@@ -366,7 +393,3 @@ def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValue
             found = [salvage.renumber(p, kept.pool_index) for p in found]
             problems += [p for p in found if not salvage.about_a_cut(p, kept.cut)]
         raise ValuesError(problems) from None
-    problems.extend(checks.cross_field(values, user, release_name, warnings))
-    if problems:
-        raise ValuesError(problems)
-    return LoadedValues(values=values, config=config, merged=merged, warnings=warnings)

@@ -13,14 +13,16 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-K8S_VERSION = r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
+from capi_kamaji_proxmox.values.patterns import DNS_LABEL as DNS_LABEL
+from capi_kamaji_proxmox.values.patterns import K8S_VERSION as K8S_VERSION
 
 DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 KubeVersion = Annotated[str, StringConstraints(pattern=K8S_VERSION)]
 Tag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-+.]*$")]
 IntOrPercent = int | Annotated[str, StringConstraints(pattern=r"^[0-9]+%$")]
+
+
 # A duration is either whole seconds or a Go-style duration string such as "10m" or "1h30m".
 def _not_negative(v: int | str) -> int | str:
     """Seconds are never negative: the server would reject one object after others were applied."""
