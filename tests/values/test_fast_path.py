@@ -17,9 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from capi_kamaji_proxmox.values import fast, fast_spec, fast_spec_gen, load
+from capi_kamaji_proxmox.values import fast, fast_spec, fast_spec_gen
+from capi_kamaji_proxmox.values.defaults import DEFAULTS
 from capi_kamaji_proxmox.values.errors import ValuesError
 from capi_kamaji_proxmox.values.load import read_values_file, validate_config
+from capi_kamaji_proxmox.values.merge import coalesce
 from capi_kamaji_proxmox.values.model import Values
 from tests.paths import shared_dir
 from tests.rendering import REPO, apis_for, render
@@ -120,7 +122,7 @@ def broken_values(draw: st.DrawFn) -> dict[str, Any]:
 @given(broken_values())
 def test_the_fast_path_builds_what_pydantic_builds_or_hands_over(cfg: dict[str, Any]) -> None:
     # the model level: whatever the fast path accepts, pydantic accepts, with the same data
-    merged = load.coalesce(load.default_values(), cfg)
+    merged = coalesce(DEFAULTS, cfg)
     light = fast.validate("Values", merged)
     try:
         reference = Values.model_validate(merged)

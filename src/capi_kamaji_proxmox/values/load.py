@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 import types
 import typing
@@ -14,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from capi_kamaji_proxmox.values import checks, fast
-from capi_kamaji_proxmox.values.defaults import TEMPLATE_ID_KEYS, default_values, pool_defaults
+from capi_kamaji_proxmox.values.defaults import DEFAULTS, POOL_DEFAULTS, TEMPLATE_ID_KEYS
 from capi_kamaji_proxmox.values.errors import ValuesError, error_loc, format_path
-from capi_kamaji_proxmox.values.merge import apply_set, coalesce, merge_layers
+from capi_kamaji_proxmox.values.merge import apply_set, coalesce, coalesce_into, copy_tree, merge_layers
 
 if TYPE_CHECKING:  # pydantic and the models load only when the fast path cannot decide
     from pydantic import BaseModel, ValidationError
@@ -192,13 +191,13 @@ def _default_pools(merged: dict[str, Any]) -> None:
         if not isinstance(entry, dict):
             out.append(entry)
             continue
-        base = pool_defaults()
+        base = copy_tree(POOL_DEFAULTS)
         # Placement and name servers follow the cluster's, key by key, unless the pool sets its own
         # (with the chart's defaults both are the same, so chart values render as the chart did).
         if "allowedNodes" in cluster:
-            base["allowedNodes"] = copy.deepcopy(cluster["allowedNodes"])
+            base["allowedNodes"] = copy_tree(cluster["allowedNodes"])
         if "dnsServers" in cluster:
-            base["network"]["dnsServers"] = copy.deepcopy(cluster["dnsServers"])
+            base["network"]["dnsServers"] = copy_tree(cluster["dnsServers"])
         if "templateId" in entry and _no_template_id(entry["templateId"]):
             entry = {**entry, "templateId": None}
         if entry.get("templateSelector") is not None and entry.get("templateId") is None:
@@ -206,7 +205,7 @@ def _default_pools(merged: dict[str, Any]) -> None:
             # (the ProxmoxMachine CRD rejects sourceNode next to a templateSelector).
             for key in TEMPLATE_ID_KEYS:
                 base.pop(key)
-        pool = coalesce(base, entry)
+        pool = coalesce_into(base, entry)
         autoscaling = pool.get("autoscaling")
         if isinstance(autoscaling, dict) and autoscaling.get("enabled") is True and "replicas" not in entry:
             pool.pop("replicas", None)
@@ -361,11 +360,11 @@ def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValue
     """
     problems: list[str] = []
     warnings: list[str] = []
-    user = _resolve_aliases(copy.deepcopy(config), problems, warnings)
-    merged = coalesce(default_values(), user)
+    user = _resolve_aliases(copy_tree(config), problems, warnings)
+    merged = coalesce(DEFAULTS, user)
     if isinstance(user.get("nodePools"), list):
         # Entries keep their nulls until pool defaulting, where a null deletes a pool default.
-        merged["nodePools"] = copy.deepcopy(user["nodePools"])
+        merged["nodePools"] = copy_tree(user["nodePools"])
     _default_pools(merged)
     values = fast.validate("Values", merged)
     if values is None:
