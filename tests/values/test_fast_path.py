@@ -1,12 +1,10 @@
 """The fast accept path (values/fast.py) against pydantic, its reference: on every example, the
 chart's values file and a hypothesis corpus of valid and broken values, the fast path either
 builds exactly pydantic's data or hands over to pydantic; it never accepts what pydantic rejects.
-And a valid ``template`` imports neither pydantic nor the models."""
+(That a valid ``template`` imports neither pydantic nor the models: tests/cli/test_startup.py.)"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -146,33 +144,3 @@ def test_what_the_fast_path_takes_for_an_integer(value: Any, accepted: bool) -> 
     assert (taken is not None) == accepted
     if taken is not None:
         assert taken.prefix == (None if value is None else 24)
-
-
-# --------------------------------------------------------------------------- start-up
-
-PROBE = """
-import sys
-from capi_kamaji_proxmox.cli.main import main
-code = main(sys.argv[1:])
-print("loaded:", "pydantic" in sys.modules, "capi_kamaji_proxmox.values.model" in sys.modules, file=sys.stderr)
-sys.exit(code)
-"""
-
-
-def probe(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120)
-
-
-def test_template_of_valid_values_imports_neither_pydantic_nor_the_models() -> None:
-    result = probe("template", "demo", "-f", str(REPO / "examples" / "chart-defaults.yaml"))
-    assert result.returncode == 0, result.stderr
-    assert "kind: Cluster\n" in result.stdout
-    assert "loaded: False False" in result.stderr
-
-
-def test_invalid_values_are_reported_by_pydantic_as_before() -> None:
-    result = probe("template", "demo", "--set", "nodePools[0].replicas=-1", "--set", "cluster.nmae=x")
-    assert result.returncode != 0
-    assert "nodePools[0].replicas: expected a number >= 0, got -1" in result.stderr
-    assert "cluster.nmae: unknown key; did you mean 'cluster.name'?" in result.stderr
-    assert "loaded: True True" in result.stderr
