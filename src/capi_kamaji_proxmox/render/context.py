@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from capi_kamaji_proxmox.render.apis import ApiVersions
 from capi_kamaji_proxmox.values import fast
@@ -17,8 +16,7 @@ DEPLOYMENT_NAME_LABEL = "cluster.x-k8s.io/deployment-name"
 NODE_ZONE = "ipam"  # zoneConfig entry that carries the IPAM range in mixed CAPMOX v1alpha2 setups
 
 
-@dataclass(frozen=True)
-class RenderContext:
+class RenderContext(NamedTuple):
     values: Values
     release_name: str
     namespace: str

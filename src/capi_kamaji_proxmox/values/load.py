@@ -6,7 +6,6 @@ import re
 import types
 import typing
 from collections.abc import Hashable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,18 +22,30 @@ if TYPE_CHECKING:  # pydantic and the models load only when the fast path cannot
     from capi_kamaji_proxmox.values.model import Values
 
 
-@dataclass
 class LoadedValues:
     """Validated values plus what the release record needs (the user's own layer).
 
     ``values`` is a :class:`~.model.Values` or, for values the fast accept path took (``fast.py``),
-    its light twin: the same attributes and data, read the same way.
+    its light twin: the same attributes and data, read the same way. (A plain class: ``dataclasses``
+    costs a cold ``template`` its ``inspect`` import.)
     """
 
-    values: Values
-    config: dict[str, Any]  # user-supplied values only, as Helm stores them in a release
-    merged: dict[str, Any]  # defaults + config, after pool defaulting
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("config", "merged", "values", "warnings")
+
+    def __init__(
+        self,
+        values: Values,
+        config: dict[str, Any],  # user-supplied values only, as Helm stores them in a release
+        merged: dict[str, Any],  # defaults + config, after pool defaulting
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.values = values
+        self.config = config
+        self.merged = merged
+        self.warnings: list[str] = [] if warnings is None else warnings
+
+    def __repr__(self) -> str:
+        return f"LoadedValues(values={self.values!r}, config={self.config!r}, warnings={self.warnings!r})"
 
 
 # --------------------------------------------------------------------------- YAML reading
