@@ -34,6 +34,21 @@ def test_help_and_completion_load_no_model_and_no_client(argv: list[str]) -> Non
 
 def test_template_loads_no_kubernetes_or_proxmox_client() -> None:
     loaded = imported_by("template", "demo")
-    assert "capi_kamaji_proxmox.values.model" in loaded  # it did render
+    assert "capi_kamaji_proxmox.render.engine" in loaded  # it did render
     assert not {m for m in loaded if m.startswith(("lightkube", "httpx2", "capi_kamaji_proxmox.kube"))}
     assert "difflib" not in loaded  # only invalid values need "did you mean"
+
+
+MODEL = ("pydantic", "capi_kamaji_proxmox.values.model")
+
+
+@pytest.mark.parametrize("example", ["chart-defaults.yaml", "multi-pool.yaml"])
+def test_template_of_valid_values_loads_neither_pydantic_nor_the_model(example: str) -> None:
+    loaded = imported_by("template", "demo", "-f", str(REPO / "examples" / example))
+    assert "capi_kamaji_proxmox.render.engine" in loaded  # it did render
+    assert not {m for m in loaded if m.startswith(MODEL)}
+
+
+def test_invalid_values_load_pydantic_which_words_the_problems() -> None:
+    loaded = imported_by("template", "demo", "--set", "nodePools[0].replicas=-1")
+    assert {"pydantic", "capi_kamaji_proxmox.values.model"} <= loaded

@@ -161,8 +161,22 @@ def build_plan(
 ) -> Plan:
     objs, apis = render_release(ctx, name, loaded)
     cluster = next(o["metadata"]["name"] for o in objs if o["kind"] == "Cluster")
-    renames = reuse_live_names(ctx.client, apis, ctx.namespace, cluster, objs)
-    retained, deletions = split_removed(ctx, apis, cluster, objs, previous_objects(previous))
+    earlier = previous_objects(previous)
+    # Live twins are looked for only when the release has an earlier revision (adopting a chart
+    # release, values that renamed a template): a first install has nothing of its own to reuse.
+    renames = (
+        reuse_live_names(
+            ctx.client,
+            apis,
+            ctx.namespace,
+            cluster,
+            objs,
+            owned={(o["kind"], o["metadata"]["name"]) for o in earlier if o["kind"] in TEMPLATE_KINDS},
+        )
+        if any(r is not None for r in previous)
+        else {}
+    )
+    retained, deletions = split_removed(ctx, apis, cluster, objs, earlier)
     plan = Plan(
         release=name,
         namespace=ctx.namespace,

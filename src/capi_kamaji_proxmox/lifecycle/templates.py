@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from capi_kamaji_proxmox.kube import apply as kube
@@ -37,15 +38,23 @@ def live_templates(client: KubeClient, apis: ApiVersions, namespace: str, kind: 
 
 
 def reuse_live_names(
-    client: KubeClient, apis: ApiVersions, namespace: str, cluster: str, objs: list[dict[str, Any]]
+    client: KubeClient,
+    apis: ApiVersions,
+    namespace: str,
+    cluster: str,
+    objs: list[dict[str, Any]],
+    owned: Collection[tuple[str, str]] = (),
 ) -> dict[str, str]:
     """Rename rendered templates to live twins with the same (server-defaulted) spec.
 
+    ``owned``: (kind, name) of the templates the release's earlier revisions hold. A rendered
+    template among them is the release's own, already there: it needs no twin, and a kind whose
+    rendered templates are all owned costs no LIST (a no-op upgrade reads no live template).
     Returns {rendered name: live name}; ``objs`` and the MachineDeployment references are updated.
     """
     renames: dict[str, str] = {}
     for kind in TEMPLATE_KINDS:
-        rendered = [o for o in objs if o["kind"] == kind]
+        rendered = [o for o in objs if o["kind"] == kind and (kind, o["metadata"]["name"]) not in owned]
         if not rendered:
             continue
         live = [

@@ -8,7 +8,7 @@ manifest the user supplies. Each selects exactly this Cluster through its cluste
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -16,9 +16,11 @@ from capi_kamaji_proxmox import naming
 from capi_kamaji_proxmox.render.cni_charts import CNI_CHARTS
 from capi_kamaji_proxmox.render.context import CLUSTER_NAME_LABEL, RenderContext, prune_object
 from capi_kamaji_proxmox.values.addon_checks import CNI_NAME
-from capi_kamaji_proxmox.values.addons_model import CNIAddon, ExtraAddon
 from capi_kamaji_proxmox.values.merge import merge_layers
-from capi_kamaji_proxmox.values.model import Values
+
+if TYPE_CHECKING:  # annotations only: a valid template never loads the pydantic models
+    from capi_kamaji_proxmox.values.addons_model import CNIAddon, ExtraAddon
+    from capi_kamaji_proxmox.values.model import Values
 
 MANIFEST_KEY = "cni.yaml"
 DEFAULT_EXTRA_NAMESPACE = "kube-system"

@@ -6,7 +6,7 @@ KubeadmControlPlane and KamajiControlPlane), so the choice is made for every kin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 CORE = "cluster.x-k8s.io"
 BOOTSTRAP = "bootstrap.cluster.x-k8s.io"
@@ -17,8 +17,7 @@ MONITORING = "monitoring.coreos.com"
 ADDONS = "addons.cluster.x-k8s.io"
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     group: str
     kind: str
     plural: str
@@ -86,9 +85,11 @@ class ApiVersionError(ValueError):
     """No renderable version of a kind is available."""
 
 
-@dataclass(frozen=True)
-class ApiVersions:
-    """The chosen ``version`` per kind; ``api_version(kind)`` gives ``group/version``."""
+class ApiVersions(NamedTuple):
+    """The chosen ``version`` per kind; ``api_version(kind)`` gives ``group/version``.
+
+    Value classes on the ``template`` path are NamedTuples: ``dataclasses`` imports ``inspect``
+    (and ``ast``, ``dis``, ``tokenize``), a measurable part of a cold start."""
 
     chosen: dict[str, str]
 

@@ -6,12 +6,14 @@ reshapes it, so the generation never changes the name.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capi_kamaji_proxmox import naming
 from capi_kamaji_proxmox.render.context import RenderContext, prune_object
 from capi_kamaji_proxmox.values.checks import parse_labels, parse_taints
-from capi_kamaji_proxmox.values.model import NodePool
+
+if TYPE_CHECKING:
+    from capi_kamaji_proxmox.values.model import NodePool
 
 # Labels the kubelet may not set on its own Node (NodeRestriction); Cluster API copies these
 # from the Machine to the Node instead.

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from capi_kamaji_proxmox.render.apis import ApiVersions
+from capi_kamaji_proxmox.values import fast
 from capi_kamaji_proxmox.values.checks import cluster_name, node_range_source
-from capi_kamaji_proxmox.values.model import ClusterValues, ControlPlane, NodePool, Values
+
+if TYPE_CHECKING:
+    from capi_kamaji_proxmox.values.model import ClusterValues, ControlPlane, NodePool, Values
 
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
 DEPLOYMENT_NAME_LABEL = "cluster.x-k8s.io/deployment-name"
 NODE_ZONE = "ipam"  # zoneConfig entry that carries the IPAM range in mixed CAPMOX v1alpha2 setups
 
 
-@dataclass(frozen=True)
-class RenderContext:
+class RenderContext(NamedTuple):
     values: Values
     release_name: str
     namespace: str
@@ -27,11 +28,11 @@ class RenderContext:
 
     @property
     def cv(self) -> ClusterValues:
-        return self.values.cluster or ClusterValues()
+        return self.values.cluster or fast.make("ClusterValues")
 
     @property
     def cp(self) -> ControlPlane:
-        return self.cv.control_plane or ControlPlane()
+        return self.cv.control_plane or fast.make("ControlPlane")
 
     @property
     def pools(self) -> list[NodePool]:

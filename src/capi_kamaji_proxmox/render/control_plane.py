@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capi_kamaji_proxmox.render.context import RenderContext, prune_object
-from capi_kamaji_proxmox.values.model import Component, Model
+
+if TYPE_CHECKING:
+    from capi_kamaji_proxmox.values.model import Component, Model
 
 
 def _dump(model: Model | None) -> dict[str, Any] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capi_kamaji_proxmox.render import (
     addons,
@@ -20,7 +20,9 @@ from capi_kamaji_proxmox.render import (
 from capi_kamaji_proxmox.render.apis import ApiVersions
 from capi_kamaji_proxmox.render.context import RenderContext
 from capi_kamaji_proxmox.values.errors import ValuesError
-from capi_kamaji_proxmox.values.model import Values
+
+if TYPE_CHECKING:
+    from capi_kamaji_proxmox.values.model import Values
 
 Manifest = dict[str, Any]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capi_kamaji_proxmox import naming
 from capi_kamaji_proxmox.render.context import (
@@ -11,12 +11,15 @@ from capi_kamaji_proxmox.render.context import (
     RenderContext,
     prune_object,
 )
+from capi_kamaji_proxmox.values import fast
 from capi_kamaji_proxmox.values.checks import duration_seconds
-from capi_kamaji_proxmox.values.model import NodePool, UnhealthyCondition
 
-DEFAULT_CONDITIONS = [
-    UnhealthyCondition(type="Ready", status="Unknown", timeout=300),
-    UnhealthyCondition(type="Ready", status="False", timeout=300),
+if TYPE_CHECKING:
+    from capi_kamaji_proxmox.values.model import NodePool, UnhealthyCondition
+
+DEFAULT_CONDITIONS: list[UnhealthyCondition] = [
+    fast.make("UnhealthyCondition", type="Ready", status="Unknown", timeout=300),
+    fast.make("UnhealthyCondition", type="Ready", status="False", timeout=300),
 ]
 DEFAULT_STARTUP = 600
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capi_kamaji_proxmox import naming
 from capi_kamaji_proxmox.render.bootstrap_template import split_labels, taint_args
@@ -14,7 +14,9 @@ from capi_kamaji_proxmox.render.context import (
     prune_object,
 )
 from capi_kamaji_proxmox.values.checks import duration_seconds
-from capi_kamaji_proxmox.values.model import NodePool
+
+if TYPE_CHECKING:
+    from capi_kamaji_proxmox.values.model import NodePool
 
 MIN_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size"
 MAX_SIZE = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size"

@@ -7,13 +7,16 @@ change to what a VM would be does.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capi_kamaji_proxmox import naming
 from capi_kamaji_proxmox.render.apis import IPAM
 from capi_kamaji_proxmox.render.context import NODE_ZONE, RenderContext, prune_object
+from capi_kamaji_proxmox.values import fast
 from capi_kamaji_proxmox.values.errors import ValuesError
-from capi_kamaji_proxmox.values.model import NodePool, PoolNetwork
+
+if TYPE_CHECKING:
+    from capi_kamaji_proxmox.values.model import NodePool
 
 
 def _pool_ref(name: str) -> dict[str, Any]:
@@ -21,7 +24,7 @@ def _pool_ref(name: str) -> dict[str, Any]:
 
 
 def _devices(ctx: RenderContext, pool: NodePool) -> list[dict[str, Any]]:
-    net = pool.network or PoolNetwork()
+    net = pool.network or fast.make("PoolNetwork")
     net0: dict[str, Any] = {
         "name": "net0",
         "bridge": net.bridge,

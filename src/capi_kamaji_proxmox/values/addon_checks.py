@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from capi_kamaji_proxmox.values import fast
 from capi_kamaji_proxmox.values.labels import label_problems
-from capi_kamaji_proxmox.values.model import ClusterValues, Values
+
+if TYPE_CHECKING:  # annotations only: a valid template never loads the pydantic models
+    from capi_kamaji_proxmox.values.model import Values
 
 CONFIGMAP_LIMIT = 1024 * 1024  # bytes: the API server refuses a larger ConfigMap (etcd's object limit)
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
@@ -76,7 +79,7 @@ def _manifest_checks(manifest: str, pods: list[str], problems: list[str], warnin
 def addon_problems(values: Values, warnings: list[str]) -> list[str]:
     """Problems of ``cluster.labels`` and ``addons``; warnings are appended to ``warnings``."""
     problems: list[str] = []
-    cluster = values.cluster or ClusterValues()
+    cluster = values.cluster or fast.make("ClusterValues")
     problems += label_problems("cluster.labels", cluster.labels)
     if cluster.labels and CLUSTER_NAME_LABEL in cluster.labels:
         problems.append(f"cluster.labels: {CLUSTER_NAME_LABEL} is set by Cluster API and by this tool; remove it")

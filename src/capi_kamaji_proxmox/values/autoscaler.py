@@ -9,8 +9,13 @@ minor. The table lives here and nowhere else (the README's copy is checked again
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from capi_kamaji_proxmox.values.model import AutoscalerValues, NodePool, Values
+from capi_kamaji_proxmox.values import fast
+
+if TYPE_CHECKING:  # annotations only: a valid template never loads the pydantic models
+    from capi_kamaji_proxmox.values.model import AutoscalerValues, NodePool, Values
+
 
 DEFAULT_REPOSITORY = "registry.k8s.io/autoscaling/cluster-autoscaler"
 KUBECONFIG_KEY = "value"
@@ -29,7 +34,7 @@ _MINOR = re.compile(r"^v?(\d+)\.(\d+)\.")
 
 
 def settings(values: Values) -> AutoscalerValues:
-    return values.autoscaler or AutoscalerValues()
+    return values.autoscaler or fast.make("AutoscalerValues")
 
 
 def enabled(values: Values) -> bool:

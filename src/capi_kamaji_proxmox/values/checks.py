@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from capi_kamaji_proxmox import naming
-from capi_kamaji_proxmox.values import autoscaler
+from capi_kamaji_proxmox.values import autoscaler, fast
 from capi_kamaji_proxmox.values.addon_checks import addon_problems
 from capi_kamaji_proxmox.values.ipranges import IPRange, parse_range
 from capi_kamaji_proxmox.values.labels import label_problems
-from capi_kamaji_proxmox.values.model import (
-    DNS_LABEL,
-    ClusterValues,
-    IPAMProvider,
-    IPv4Config,
-    NodePool,
-    Taint,
-    Values,
-)
+from capi_kamaji_proxmox.values.patterns import DNS_LABEL
+
+if TYPE_CHECKING:  # the checks read attributes only: they run on the models and on their light twins
+    from capi_kamaji_proxmox.values.model import IPAMProvider, IPv4Config, NodePool, Taint, Values
 
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|h|m|s)")
 
@@ -64,10 +59,18 @@ def parse_taints(spec: str | list[Taint] | None) -> list[Taint]:
         if not sep:
             raise ValueError(f"taint {item!r} has no effect; expected key[=value]:Effect")
         key, _, value = kv.partition("=")
-        try:
-            out.append(Taint.model_validate({"key": key, "value": value or None, "effect": effect}))
-        except Exception:
-            raise ValueError(f"taint {item!r}: expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute") from None
+        data = {"key": key, "value": value or None, "effect": effect}
+        taint = fast.validate("Taint", data)
+        if taint is None:
+            from capi_kamaji_proxmox.values.model import Taint
+
+            try:
+                taint = Taint.model_validate(data)
+            except Exception:
+                raise ValueError(
+                    f"taint {item!r}: expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute"
+                ) from None
+        out.append(taint)
     return out
 
 
@@ -233,7 +236,7 @@ def _opted_out(pool: NodePool) -> bool:
 def _address_pools(values: Values, problems: list[str]) -> list[tuple[str, list[IPRange]]]:
     """Every pool that hands out node addresses, as (values key, ranges)."""
     out: list[tuple[str, list[IPRange]]] = []
-    cluster = values.cluster or ClusterValues()
+    cluster = values.cluster or fast.make("ClusterValues")
     if node_range_source(values) == "ipamProvider":
         assert values.ipam_provider is not None
         out.append(("ipamProvider.ranges", _ipam_ranges(values.ipam_provider, problems)))
@@ -277,7 +280,7 @@ def _overlaps(pools: list[tuple[str, list[IPRange]]], problems: list[str]) -> No
 def cross_field(values: Values, user: dict[str, Any], release_name: str, warnings: list[str]) -> list[str]:
     """All cross-field problems of validated values (empty when the values are fine)."""
     problems: list[str] = []
-    cluster = values.cluster or ClusterValues()
+    cluster = values.cluster or fast.make("ClusterValues")
     name = cluster_name(values, release_name)
     if not re.match(DNS_LABEL, name):
         src = "cluster.name" if cluster.name else "release name"

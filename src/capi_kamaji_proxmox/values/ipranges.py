@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class IPRange:
+class IPRange(NamedTuple):
     text: str
     first: ipaddress.IPv4Address
     last: ipaddress.IPv4Address

@@ -2,33 +2,50 @@
 
 from __future__ import annotations
 
-import copy
 import re
 import types
 import typing
 from collections.abc import Hashable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
-from capi_kamaji_proxmox.values import checks
-from capi_kamaji_proxmox.values.defaults import TEMPLATE_ID_KEYS, default_values, pool_defaults
+from capi_kamaji_proxmox.values import checks, fast
+from capi_kamaji_proxmox.values.defaults import DEFAULTS, POOL_DEFAULTS, TEMPLATE_ID_KEYS
 from capi_kamaji_proxmox.values.errors import ValuesError, error_loc, format_path
-from capi_kamaji_proxmox.values.merge import apply_set, coalesce, merge_layers
-from capi_kamaji_proxmox.values.model import Values
+from capi_kamaji_proxmox.values.merge import apply_set, coalesce, coalesce_into, copy_tree, merge_layers
+
+if TYPE_CHECKING:  # pydantic and the models load only when the fast path cannot decide
+    from pydantic import BaseModel, ValidationError
+
+    from capi_kamaji_proxmox.values.model import Values
 
 
-@dataclass
 class LoadedValues:
-    """Validated values plus what the release record needs (the user's own layer)."""
+    """Validated values plus what the release record needs (the user's own layer).
 
-    values: Values
-    config: dict[str, Any]  # user-supplied values only, as Helm stores them in a release
-    merged: dict[str, Any]  # defaults + config, after pool defaulting
-    warnings: list[str] = field(default_factory=list)
+    ``values`` is a :class:`~.model.Values` or, for values the fast accept path took (``fast.py``),
+    its light twin: the same attributes and data, read the same way. (A plain class: ``dataclasses``
+    costs a cold ``template`` its ``inspect`` import.)
+    """
+
+    __slots__ = ("config", "merged", "values", "warnings")
+
+    def __init__(
+        self,
+        values: Values,
+        config: dict[str, Any],  # user-supplied values only, as Helm stores them in a release
+        merged: dict[str, Any],  # defaults + config, after pool defaulting
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.values = values
+        self.config = config
+        self.merged = merged
+        self.warnings: list[str] = [] if warnings is None else warnings
+
+    def __repr__(self) -> str:
+        return f"LoadedValues(values={self.values!r}, config={self.config!r}, warnings={self.warnings!r})"
 
 
 # --------------------------------------------------------------------------- YAML reading
@@ -185,13 +202,13 @@ def _default_pools(merged: dict[str, Any]) -> None:
         if not isinstance(entry, dict):
             out.append(entry)
             continue
-        base = pool_defaults()
+        base = copy_tree(POOL_DEFAULTS)
         # Placement and name servers follow the cluster's, key by key, unless the pool sets its own
         # (with the chart's defaults both are the same, so chart values render as the chart did).
         if "allowedNodes" in cluster:
-            base["allowedNodes"] = copy.deepcopy(cluster["allowedNodes"])
+            base["allowedNodes"] = copy_tree(cluster["allowedNodes"])
         if "dnsServers" in cluster:
-            base["network"]["dnsServers"] = copy.deepcopy(cluster["dnsServers"])
+            base["network"]["dnsServers"] = copy_tree(cluster["dnsServers"])
         if "templateId" in entry and _no_template_id(entry["templateId"]):
             entry = {**entry, "templateId": None}
         if entry.get("templateSelector") is not None and entry.get("templateId") is None:
@@ -199,7 +216,7 @@ def _default_pools(merged: dict[str, Any]) -> None:
             # (the ProxmoxMachine CRD rejects sourceNode next to a templateSelector).
             for key in TEMPLATE_ID_KEYS:
                 base.pop(key)
-        pool = coalesce(base, entry)
+        pool = coalesce_into(base, entry)
         autoscaling = pool.get("autoscaling")
         if isinstance(autoscaling, dict) and autoscaling.get("enabled") is True and "replicas" not in entry:
             pool.pop("replicas", None)
@@ -211,6 +228,8 @@ def _default_pools(merged: dict[str, Any]) -> None:
 
 
 def _unwrap_models(annotation: Any) -> list[type[BaseModel]]:
+    from pydantic import BaseModel
+
     origin = typing.get_origin(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
@@ -223,6 +242,8 @@ def _unwrap_models(annotation: Any) -> list[type[BaseModel]]:
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    from capi_kamaji_proxmox.values.model import Values
+
     model: type[BaseModel] | None = Values
     for part in loc:
         if isinstance(part, int) or model is None:
@@ -389,21 +410,35 @@ def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValue
     """
     problems: list[str] = []
     warnings: list[str] = []
-    user = _resolve_aliases(copy.deepcopy(config), problems, warnings)
-    merged = coalesce(default_values(), user)
+    user = _resolve_aliases(copy_tree(config), problems, warnings)
+    merged = coalesce(DEFAULTS, user)
     if isinstance(user.get("nodePools"), list):
         # Entries keep their nulls until pool defaulting, where a null deletes a pool default.
-        merged["nodePools"] = copy.deepcopy(user["nodePools"])
+        merged["nodePools"] = copy_tree(user["nodePools"])
     if "addons" in user:
         # No defaults here, and chart values pass on to Helm in the workload cluster, where a null
         # deletes the chart's own default: nulls under addons are kept as the user wrote them.
-        merged["addons"] = copy.deepcopy(user["addons"])
+        merged["addons"] = copy_tree(user["addons"])
     _default_pools(merged)
-    try:
-        values = Values.model_validate(merged)
-    except ValidationError as exc:
-        from capi_kamaji_proxmox.values import salvage  # only bad values pay for it (start-up time)
+    values = fast.validate("Values", merged)
+    if values is None:
+        values = _validate_model(merged, user, release_name, problems)
+    problems.extend(checks.cross_field(values, user, release_name, warnings))
+    if problems:
+        raise ValuesError(problems)
+    return LoadedValues(values=values, config=config, merged=merged, warnings=warnings)
 
+
+def _validate_model(merged: dict[str, Any], user: dict[str, Any], release_name: str, problems: list[str]) -> Values:
+    """The reference validation (pydantic): its result, or every problem at once as a ValuesError."""
+    from pydantic import ValidationError
+
+    from capi_kamaji_proxmox.values import salvage
+    from capi_kamaji_proxmox.values.model import Values
+
+    try:
+        return Values.model_validate(merged)
+    except ValidationError as exc:
         problems += _translate(exc)
         kept = salvage.salvage(merged, exc)
         if kept.values is not None:
@@ -411,7 +446,3 @@ def validate_config(config: dict[str, Any], *, release_name: str) -> LoadedValue
             found = [salvage.renumber(p, kept.pool_index) for p in found]
             problems += [p for p in found if not salvage.about_a_cut(p, kept.cut)]
         raise ValuesError(problems) from None
-    problems.extend(checks.cross_field(values, user, release_name, warnings))
-    if problems:
-        raise ValuesError(problems)
-    return LoadedValues(values=values, config=config, merged=merged, warnings=warnings)

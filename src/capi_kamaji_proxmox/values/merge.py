@@ -31,24 +31,44 @@ def merge_layers(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 def coalesce(defaults: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-    """Apply user ``config`` over ``defaults``; a null deletes, no null survives."""
-    out = copy.deepcopy(defaults)
+    """Apply user ``config`` over ``defaults``; a null deletes, no null survives.
+
+    The result shares nothing with either input (callers mutate it)."""
+    return coalesce_into(copy_tree(defaults), config)
+
+
+def coalesce_into(out: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """:func:`coalesce` onto ``out`` in place (a tree the caller owns): each node copied once."""
     for key, value in config.items():
         if value is None:
             out.pop(key, None)
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = coalesce(out[key], value)
+            coalesce_into(out[key], value)
         else:
-            out[key] = _drop_nulls(copy.deepcopy(value))
+            out[key] = _drop_nulls(value)
     return out
 
 
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def copy_tree(value: Any) -> Any:
+    """A deep copy of a values tree: maps and lists rebuilt, immutable leaves shared (several
+    times faster than ``copy.deepcopy``, which fleet rendering spent most of its validation in)."""
+    if isinstance(value, dict):
+        return {k: copy_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_tree(v) for v in value]
+    return value if isinstance(value, _ATOMS) else copy.deepcopy(value)
+
+
 def _drop_nulls(value: Any) -> Any:
+    """A copy without null map values (a fresh tree, like :func:`copy_tree`)."""
     if isinstance(value, dict):
         return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [_drop_nulls(v) for v in value]
-    return value
+    return value if isinstance(value, _ATOMS) else copy.deepcopy(value)
 
 
 # --------------------------------------------------------------------------- --set parsing

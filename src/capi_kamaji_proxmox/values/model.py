@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-K8S_VERSION = r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
+from capi_kamaji_proxmox.values.patterns import DNS_LABEL as DNS_LABEL
+from capi_kamaji_proxmox.values.patterns import K8S_VERSION as K8S_VERSION
 
 DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=63)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
