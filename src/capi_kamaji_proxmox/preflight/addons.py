@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from capi_kamaji_proxmox.proxmox.preflight import CheckResult
 from capi_kamaji_proxmox.render.addons import cni_of, extras_of
+from capi_kamaji_proxmox.values.addon_checks import cni_backend
 from capi_kamaji_proxmox.values.ipranges import IPRange, parse_range
 from capi_kamaji_proxmox.values.model import ClusterValues, Values
 
@@ -28,11 +29,11 @@ def addon_kinds(values: Values) -> list[tuple[str, str]]:
     """(kind, what needs it) for every add-on backend the values use."""
     out: list[tuple[str, str]] = []
     cni = cni_of(values)
-    if cni is not None and cni.effective_backend == "caaph":
+    if cni is not None and cni_backend(cni) == "caaph":
         out.append(("HelmChartProxy", f"addons.cni ({cni.provider}, backend caaph)"))
     elif extras_of(values):
         out.append(("HelmChartProxy", "addons.extra"))
-    if cni is not None and cni.effective_backend == "crs":
+    if cni is not None and cni_backend(cni) == "crs":
         out.append(("ClusterResourceSet", f"addons.cni ({cni.provider}, backend crs)"))
     return out
 

@@ -15,7 +15,7 @@ import yaml
 from capi_kamaji_proxmox import naming
 from capi_kamaji_proxmox.render.cni_charts import CNI_CHARTS
 from capi_kamaji_proxmox.render.context import CLUSTER_NAME_LABEL, RenderContext, prune_object
-from capi_kamaji_proxmox.values.addon_checks import CNI_NAME
+from capi_kamaji_proxmox.values.addon_checks import CNI_NAME, cni_backend
 from capi_kamaji_proxmox.values.merge import merge_layers
 
 if TYPE_CHECKING:  # annotations only: a valid template never loads the pydantic models
@@ -41,9 +41,9 @@ def extras_of(values: Values) -> list[ExtraAddon]:
 def needed_addon_kinds(values: Values) -> list[str]:
     kinds: list[str] = []
     cni = cni_of(values)
-    if (cni is not None and cni.effective_backend == "caaph") or extras_of(values):
+    if (cni is not None and cni_backend(cni) == "caaph") or extras_of(values):
         kinds.append("HelmChartProxy")
-    if cni is not None and cni.effective_backend == "crs":
+    if cni is not None and cni_backend(cni) == "crs":
         kinds.append("ClusterResourceSet")
     return kinds
 
@@ -145,6 +145,6 @@ def render(ctx: RenderContext) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     cni = cni_of(ctx.values)
     if cni is not None:
-        out += _cni_caaph(ctx, cni) if cni.effective_backend == "caaph" else _cni_crs(ctx, cni)
+        out += _cni_caaph(ctx, cni) if cni_backend(cni) == "caaph" else _cni_crs(ctx, cni)
     out += [_extra(ctx, e) for e in extras_of(ctx.values)]
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -12,7 +12,17 @@ from capi_kamaji_proxmox.values import fast
 from capi_kamaji_proxmox.values.labels import label_problems
 
 if TYPE_CHECKING:  # annotations only: a valid template never loads the pydantic models
+    from capi_kamaji_proxmox.values.addons_model import CNIAddon
     from capi_kamaji_proxmox.values.model import Values
+
+
+def cni_backend(cni: CNIAddon) -> Literal["caaph", "crs"]:
+    """``backend`` as given; unset means crs when a manifest is supplied, else caaph. (A function, not a
+    model property: the values' fast path builds plain twins of the models, without methods.)"""
+    if cni.backend is not None:
+        return cni.backend
+    return "crs" if cni.manifest is not None else "caaph"
+
 
 CONFIGMAP_LIMIT = 1024 * 1024  # bytes: the API server refuses a larger ConfigMap (etcd's object limit)
 CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
@@ -92,7 +102,7 @@ def addon_problems(values: Values, warnings: list[str]) -> list[str]:
         if cni.provider is None and given:
             problems.append("addons.cni.provider: required key is missing (calico, cilium or none)")
         elif cni.provider not in (None, "none"):
-            if cni.effective_backend == "crs":
+            if cni_backend(cni) == "crs":
                 if cni.manifest is None:
                     problems.append(
                         "addons.cni.manifest: required with backend crs; pass --set-file addons.cni.manifest=FILE"

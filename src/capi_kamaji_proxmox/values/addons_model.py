@@ -28,13 +28,6 @@ class CNIAddon(Model):
         None, description="With backend crs: the manifest to apply (--set-file addons.cni.manifest=FILE)."
     )
 
-    @property
-    def effective_backend(self) -> Literal["caaph", "crs"]:
-        """``backend`` as given; unset means crs when a manifest is supplied, else caaph."""
-        if self.backend is not None:
-            return self.backend
-        return "crs" if self.manifest is not None else "caaph"
-
 
 class ExtraAddon(Model):
     name: DnsLabel = Field(description="Add-on name (also the Helm release name in the workload cluster).")

@@ -182,6 +182,10 @@ SPEC: dict[str, tuple[tuple[str, str, bool, Any], ...]] = {
             ("opt", ("list", ("str", None, None, "^v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$"), None)),
         ),
     ),
+    "AddonsValues": (
+        ("cni", "cni", False, ("opt", ("model", "CNIAddon"))),
+        ("extra", "extra", False, ("opt", ("list", ("model", "ExtraAddon"), None))),
+    ),
     "SecretRef": (
         ("name", "name", False, ("opt", ("str", 1, None, None))),
         ("namespace", "namespace", False, ("opt", ("str", None, None, None))),
@@ -343,6 +347,21 @@ SPEC: dict[str, tuple[tuple[str, str, bool, Any], ...]] = {
     "KubeconfigSecretRef": (
         ("name", "name", False, ("opt", ("str", 1, None, None))),
         ("key", "key", False, ("opt", ("str", 1, None, None))),
+    ),
+    "CNIAddon": (
+        ("provider", "provider", False, ("opt", ("lit", ("calico", "cilium", "none")))),
+        ("version", "version", False, ("opt", ("str", 1, None, None))),
+        ("values", "values", False, ("opt", ("dict", ("any",)))),
+        ("backend", "backend", False, ("opt", ("lit", ("caaph", "crs")))),
+        ("manifest", "manifest", False, ("opt", ("str", None, None, None))),
+    ),
+    "ExtraAddon": (
+        ("name", "name", True, ("str", None, 63, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")),
+        ("repoURL", "repo_url", True, ("str", 1, None, None)),
+        ("chartName", "chart_name", True, ("str", 1, None, None)),
+        ("version", "version", False, ("opt", ("str", 1, None, None))),
+        ("namespace", "namespace", False, ("opt", ("str", None, 63, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))),
+        ("values", "values", False, ("opt", ("dict", ("any",)))),
     ),
     "KonnectivityServer": (
         ("port", "port", False, ("opt", ("int", 1, 65535))),

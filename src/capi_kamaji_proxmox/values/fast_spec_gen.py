@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic.types import StringConstraints
 
+from capi_kamaji_proxmox.values import addons_model
 from capi_kamaji_proxmox.values import model as m
 
 TARGET = Path(__file__).with_name("fast_spec.py")
@@ -137,10 +138,14 @@ def build() -> dict[str, tuple[tuple[str, str, bool, Spec], ...]]:
         cfg = model.model_config
         if cfg.get("extra") != "forbid" or cfg.get("validate_default") or cfg.get("strict"):
             raise ValueError(f"{model.__name__}: unsupported model config")
+        if any(isinstance(v, property) or (callable(v) and not k.startswith("_")) for k, v in vars(model).items()
+               if k not in {"model_config", "model_fields", "model_computed_fields"}):  # fmt: skip
+            raise ValueError(f"{model.__name__}: properties or methods are not supported (the twins have none)")
         if model.__pydantic_decorators__.model_validators:
             raise ValueError(f"{model.__name__}: model validators are not supported")
         out[model.__name__] = tuple(_field(model, n, i) for n, i in model.model_fields.items())
-        todo += [c for c in vars(m).values() if isinstance(c, type) and issubclass(c, BaseModel)
+        todo += [c for c in (*vars(m).values(), *vars(addons_model).values())
+                 if isinstance(c, type) and issubclass(c, BaseModel)
                  and c.__name__ in repr(out[model.__name__])]  # fmt: skip
     return out
 
