@@ -58,6 +58,7 @@ MORE_BAD: list[tuple[str, dict[str, Any]]] = [
 NOT_EXPRESSIBLE = {
     "alias conflict version": "compares two keys",
     "duplicate pools": "uniqueness of one key across list items",
+    "upgrade order names a missing pool": "a name must match another list's item (nodePools[].name)",
     "autoscaling min > max": "compares two keys",
     "replicas outside autoscaling range": "compares three keys",
     "range not ascending": "compares two addresses",
