@@ -95,3 +95,34 @@ def test_pool_identity() -> None:
         "demo-a-kubeadmconfig-x",
     }
     assert pool_of("demo", "demo-a-b-md") == "a-b" and pool_of("demo", "other") == "other"
+
+
+def test_autoscaler_image_moves_with_the_final_pools_step_never_before() -> None:
+    """The release's autoscaler follows the Kubernetes minor: it keeps the old image through the
+    control-plane step and the intermediate pool steps, and takes the new one with the final step."""
+    from capi_kamaji_proxmox import api
+
+    def values(version: str) -> dict[str, Any]:
+        autoscaled = {"enabled": True, "minSize": 1, "maxSize": 3}
+        return {
+            "cluster": {"version": version},
+            "autoscaler": {"enabled": True},
+            "nodePools": [{"name": "a", "autoscaling": autoscaled}, {"name": "b", "autoscaling": autoscaled}],
+        }
+
+    def image(items: list[dict[str, Any]]) -> str:
+        (deploy,) = [o for o in items if o["kind"] == "Deployment"]
+        return str(deploy["spec"]["template"]["spec"]["containers"][0]["image"])
+
+    old, new = api.render(values("v1.31.4"), release_name="demo"), api.render(values("v1.32.4"), release_name="demo")
+    assert image(old).endswith(":v1.31.5") and image(new).endswith(":v1.32.7")
+    desired = Desired("v1.32.4", ("a", "b"), "serial")
+    before = {"a": PoolLive("v1.31.4", True), "b": PoolLive("v1.31.4", True)}
+    cp = step_objects(ApplyControlPlane("v1.32.4"), desired, Live("v1.31.4", "v1.31.4", True, before), "demo", old, new)
+    assert image(cp) == image(old)
+    live = Live("v1.32.4", "v1.32.4", True, before)
+    first = step_objects(ApplyPools(("a",), "v1.32.4", final=False), desired, live, "demo", cp, new)
+    assert image(first) == image(old)
+    moved = Live("v1.32.4", "v1.32.4", True, {"a": PoolLive("v1.32.4", True), "b": PoolLive("v1.31.4", True)})
+    last = step_objects(ApplyPools(("b",), "v1.32.4", final=True), desired, moved, "demo", first, new)
+    assert image(last) == image(new)
