@@ -142,21 +142,24 @@ def test_scale_up_then_down_and_upgrade_leaves_replicas_alone(
     second = provider_id()
     m2 = capi.add_machine(md, ms, second)
 
-    # 4. an upgrade (a new Kubernetes minor) after the autoscaler changed replicas leaves them alone
-    tool.ok(
-        "upgrade",
-        "demo",
-        "-f",
-        str(EXAMPLE),
-        "-f",
-        str(values),
-        "--set",
-        "cluster.controlPlane.version=v1.32.3",
-        "--skip-preflight",
-    )
+    # 4. an upgrade (a new Kubernetes minor) after the autoscaler changed replicas leaves them alone.
+    # A version change goes in steps, control plane first: the test plays Kamaji reporting versions.
+    upgrade = ("upgrade", "demo", "-f", str(EXAMPLE), "-f", str(values))
+    upgrade += ("--set", "cluster.controlPlane.version=v1.32.3", "--skip-preflight")
+
+    def image() -> str:
+        return str(ca.deployment()["spec"]["template"]["spec"]["containers"][0]["image"])
+
+    md_api = "cluster.x-k8s.io/" + ("v1beta2" if tool.cluster.generation == "current" else "v1beta1")
+    tool.kcp_reports("v1.31.4")
+    tool.rollout_done(md_api, md)  # the pool's machines run the current template
+    step1 = tool(*upgrade, "--timeout", "2s")
+    assert step1.returncode == 1 and "control plane" in step1.stderr, step1.stderr
+    assert capi.replicas(md) == 2 and image().endswith(":v1.31.5"), image()  # not ahead of the control plane
+    tool.kcp_reports("v1.32.3")
+    tool.ok(*upgrade)  # the pools' step
     assert capi.replicas(md) == 2
-    image = ca.deployment()["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert image.endswith(":v1.32.7"), image  # the autoscaler's minor moved with the cluster's
+    assert image().endswith(":v1.32.7"), image()  # the autoscaler's minor moved with the cluster's
 
     # 2. the Pod that asked for it is gone, then the node joins: empty, it goes again: 2 -> 1.
     # (Joining while the Pod is pending would place it there in the autoscaler's simulation: a Pod
