@@ -57,11 +57,24 @@ def situation(
     return last, desired, live, objects, next_action(desired, live, ctx.options.command)
 
 
+def _recorded_at(objs: list[dict[str, Any]], version: str) -> bool:
+    """Whether the control plane and every pool of a revision's manifest ask for ``version``."""
+    asked = [(o.get("spec") or {}).get("version") for o in objs if o["kind"] == "KamajiControlPlane"]
+    asked += [
+        ((((o.get("spec") or {}).get("template") or {}).get("spec")) or {}).get("version")
+        for o in objs
+        if o["kind"] == "MachineDeployment"
+    ]
+    return bool(asked) and all(isinstance(v, str) and v.lstrip("v") == version.lstrip("v") for v in asked)
+
+
 def needs_steps(ctx: ActionContext, name: str, loaded: LoadedValues, hist: list[Release]) -> bool:
     """True when the upgrade changes a Kubernetes version (or pools lag behind the control plane).
     ``hist`` is the history the caller already read (the records are listed once per operation)."""
     if not hist or hist[-1].status is Status.UNINSTALLED:
         return False
+    if _recorded_at(previous_objects([hist[-1]]), desired_of(loaded, list(ctx.options.via)).version):
+        return False  # the last revision already asks for this version everywhere: no live reads needed
     action = situation(ctx, name, loaded, hist[-1])[4]
     if isinstance(action, Refuse):
         raise RefusedChange(action.message)
