@@ -18,6 +18,20 @@ from tests.lifecycle.conftest import EXAMPLE, Tool, tool  # noqa: F401 - the sha
 __all__ = ["EXAMPLE", "Tool"]
 
 
+@pytest.fixture(autouse=True)
+def forget_releases(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test, delete the release records it left in its namespace of the shared management
+    cluster: `status -A` in later tests must not find this tier's releases (with their autoscalers)."""
+    yield
+    if "namespace" not in request.fixturenames:
+        return
+    plane: ControlPlane = request.getfixturevalue("mgmt_cluster")
+    namespace: str = request.getfixturevalue("namespace")
+    plane.client.request(
+        "DELETE", f"/api/v1/namespaces/{namespace}/secrets", params={"labelSelector": "owner=helm"}, what="cleanup"
+    )
+
+
 @pytest.fixture
 def capi(mgmt_cluster: ControlPlane, namespace: str) -> Capi:
     return Capi(mgmt_cluster, namespace)
