@@ -54,6 +54,11 @@ def _secret_value(client: KubeClient, namespace: str, name: str, key: str) -> by
         secret = client.request("GET", f"/api/v1/namespaces/{namespace}/secrets/{name}")
     except NotFound:
         return None
+    return secret_value(secret, key)
+
+
+def secret_value(secret: dict[str, Any], key: str) -> bytes | None:
+    """The decoded value of ``key`` in a Secret, or None when it is missing or not valid base64."""
     raw = (secret.get("data") or {}).get(key)
     if not raw:
         return None

@@ -9,8 +9,6 @@ as "no kubeconfig yet".
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +17,7 @@ from ..kube.errors import ApiError
 from ..naming import kubeconfig_secret
 from .build import pool_name
 from .fields import CLUSTER_NAME_LABEL, DEPLOYMENT_NAME_LABEL, dig, labels_of, name_of, namespace_of
-from .kubeconfig import KubeconfigMissing, fetch_kubeconfig
+from .kubeconfig import KubeconfigMissing, fetch_kubeconfig, secret_value
 from .snapshot import resolve_kinds
 from .workload import workload_view
 from .workload_probe import DEFAULT_TIMEOUT, MAX_PARALLEL, probe, probe_many
@@ -52,16 +50,6 @@ def describe_workload(
     except ApiError as exc:  # e.g. no RBAC on Secrets: the management view still stands
         return workload_view(None, {}, missing=f"cannot read the kubeconfig Secret: {exc}")
     return workload_view(probe(data, timeout=timeout, pods=True), node_pools)
-
-
-def _decode(secret: JSON) -> bytes | None:
-    raw = (secret.get("data") or {}).get("value")
-    if not raw:
-        return None
-    try:
-        return base64.b64decode(str(raw), validate=True)
-    except (binascii.Error, ValueError):
-        return None
 
 
 def _path(namespace: str | None, plural_path: str) -> str:
@@ -102,7 +90,7 @@ def status_workloads(
     for row in rows:
         key = (row["namespace"], row["cluster"])
         secret = by_name.get((row["namespace"], kubeconfig_secret(row["cluster"])))
-        data = _decode(secret) if secret is not None else None
+        data = secret_value(secret, "value") if secret is not None else None
         if data is not None:
             wanted[key] = data
     probes = probe_many(wanted, timeout=timeout, parallel=parallel)
