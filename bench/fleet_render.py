@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from capi_kamaji_proxmox import api  # noqa: E402
-from capi_kamaji_proxmox.render import output  # noqa: E402
+from capi_kamaji_proxmox.render import output, pyyaml_writer  # noqa: E402
 from tests.harness import binaries  # noqa: E402
 from tests.paths import shared_dir  # noqa: E402
 
@@ -57,6 +57,22 @@ def ours(fleet: list[dict[str, Any]]) -> tuple[float, float, int]:
     for i, values in enumerate(fleet):
         size += len(api.to_yaml(api.render(values, release_name=f"c{i}", namespace="fleet")))
     return time.perf_counter() - t, time.process_time() - c, size
+
+
+def writers(fleet: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """CPU seconds of YAML writing alone for the fleet's objects, per writer (the baselines of
+    ``api.to_yaml``'s direct writer: libyaml's emitter, used before it, and PyYAML's reference)."""
+    objects = [o for i, v in enumerate(fleet) for o in api.render(v, release_name=f"c{i}", namespace="fleet")]
+    candidates = [("direct writer (api.to_yaml)", output.to_yaml), ("pure-Python PyYAML", output.to_yaml_pure)]
+    if pyyaml_writer.CDumper is not None:
+        candidates.insert(1, ("libyaml C emitter", lambda o: pyyaml_writer.dump(o, pyyaml_writer.CDumper)))
+    figures = []
+    for name, write in candidates:
+        c = time.process_time()
+        for obj in objects:
+            write(obj)
+        figures.append((name, time.process_time() - c))
+    return figures
 
 
 def children_cpu() -> float:
@@ -88,11 +104,10 @@ def main() -> None:
     args = p.parse_args()
     fleet = fleet_values(args.clusters)
     sample = min(args.helm_clusters, args.clusters)
-    emitter = "libyaml C emitter" if output._CDumper is not None else "pure-Python emitter (no libyaml)"
     took, cpu, size = ours(fleet)
     print(f"fleet of {args.clusters} clusters x 3 pools, validate + render + YAML text (wall; CPU):")
     print(
-        f"  capi-kamaji-proxmox, one process ({emitter}): {took:7.2f} s; {cpu:7.2f} s CPU  "
+        f"  capi-kamaji-proxmox, one process: {took:7.2f} s; {cpu:7.2f} s CPU  "
         f"({took / args.clusters * 1000:.2f} ms per cluster, {size / args.clusters / 1024:.1f} KiB of YAML each)"
     )
     h_took, h_cpu, h_size = helm(fleet, sample)
@@ -103,6 +118,9 @@ def main() -> None:
         f"({h_took / sample * 1000:.1f} ms per cluster, {h_size / sample / 1024:.1f} KiB of YAML each)"
     )
     print(f"  ours faster by: {h_took * scale / took:.1f}x wall, {h_cpu * scale / cpu:.1f}x CPU")
+    print("YAML writing alone, the same objects (CPU):")
+    for name, seconds in writers(fleet):
+        print(f"  {name:30} {seconds:6.2f} s")
     print(f"(load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
 
 

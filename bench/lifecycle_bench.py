@@ -25,14 +25,14 @@ from lightkube.config.models import User
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config  # noqa: E402
-from capi_kamaji_proxmox.lifecycle import actions  # noqa: E402
-from capi_kamaji_proxmox.lifecycle.context import ActionContext, Options, Reporter  # noqa: E402
-from capi_kamaji_proxmox.render.engine import render  # noqa: E402
-from capi_kamaji_proxmox.values.load import validate_config  # noqa: E402
-from tests.harness.cluster import ControlPlane  # noqa: E402
-from tests.harness.recorder import KINDS, Recorder  # noqa: E402
-from tests.rendering import apis_for  # noqa: E402
+from capi_kamaji_proxmox.kube.client import KubeClient, resolve_config
+from capi_kamaji_proxmox.lifecycle import actions
+from capi_kamaji_proxmox.lifecycle.context import ActionContext, Options, Reporter
+from capi_kamaji_proxmox.render.engine import render
+from capi_kamaji_proxmox.values.load import validate_config
+from tests.harness.cluster import ControlPlane
+from tests.harness.recorder import KINDS, Recorder
+from tests.rendering import apis_for
 
 VALUES = {
     "nodePools": [

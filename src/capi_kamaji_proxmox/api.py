@@ -68,8 +68,16 @@ class ValuesWarning(UserWarning):
     """Values that render, but maybe not as meant (``template`` prints these as ``warning:``)."""
 
 
+_LEAVES = frozenset((str, int, float, bool, type(None)))
+
+
 def _plain(value: Any) -> Any:
     """Mappings and non-text sequences as the dicts and lists a parsed values file holds."""
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _LEAVES else _plain(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _LEAVES else _plain(v) for v in value]
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):

@@ -1,4 +1,5 @@
-"""YAML output: libyaml's emitter (the fast path) writes exactly the bytes the pure-Python one does."""
+"""YAML output: libyaml's emitter (the fallback of the direct writer) writes exactly the bytes the
+pure-Python one does."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capi_kamaji_proxmox.render import output
+from capi_kamaji_proxmox.render import output, pyyaml_writer
 from capi_kamaji_proxmox.values.load import read_values_file
+from tests.render.yaml_corpus import text, tree, values_text
 from tests.rendering import EXAMPLES, GENERATION_FLAGS, cli, render_config, without_libyaml
 
-pytestmark = pytest.mark.skipif(output._CDumper is None, reason="PyYAML built without libyaml")
+pytestmark = pytest.mark.skipif(pyyaml_writer.CDumper is None, reason="PyYAML built without libyaml")
 
 
 def pure_stream(objs: list[dict[str, Any]]) -> str:
@@ -21,7 +23,7 @@ def pure_stream(objs: list[dict[str, Any]]) -> str:
 
 
 def c_emitter(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=output._CDumper, sort_keys=False, default_flow_style=False, width=100)
+    return yaml.dump(obj, Dumper=pyyaml_writer.CDumper, sort_keys=False, default_flow_style=False, width=100)
 
 
 @pytest.mark.parametrize("generation", sorted(GENERATION_FLAGS))
@@ -32,22 +34,6 @@ def test_every_example_renders_to_the_same_bytes(example: Any, generation: str) 
     assert fast == output.yaml_stream(objs) == pure_stream(objs)
 
 
-# Text that exercises quoting, literal blocks, folding at the width, and YAML 1.1 look-alikes.
-_PIECES = [*"abz09 -:#'\"|>{}[]&*!%@`,?.\\/=~\n\t\r", "  ", "\n\n", " \n", "true", "null", "0x1F", "1e3",
-           "- ", ": ", "---", "...", "word " * 25, "é", "\u2028"]  # fmt: skip
-text = st.one_of(
-    st.lists(st.sampled_from(_PIECES), max_size=12).map("".join),
-    st.text(alphabet=st.characters(max_codepoint=127), max_size=150),
-    st.integers(110, 130).map(lambda n: ("k " * n)[:n]),
-)
-scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), text)
-tree = st.recursive(
-    scalar,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(text, inner, max_size=4)),
-    max_leaves=20,
-)
-
-
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.dictionaries(text, tree, min_size=1))
 def test_any_document_is_written_as_the_pure_python_emitter_writes_it(doc: dict[str, Any]) -> None:
@@ -55,12 +41,9 @@ def test_any_document_is_written_as_the_pure_python_emitter_writes_it(doc: dict[
     assert output.to_yaml(doc) == reference
     try:
         fast = c_emitter(doc)
-    except output._NotPortable:
+    except pyyaml_writer.NotPortable:
         return  # written by the reference emitter, as asserted above
     assert fast == reference
-
-
-values_text = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8).map("".join)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capi_kamaji_proxmox.values import load
+from capi_kamaji_proxmox.values import load, yaml_read
 from capi_kamaji_proxmox.values.errors import ValuesError
 from tests.rendering import EXAMPLES, without_libyaml
 
@@ -24,20 +24,20 @@ def outcome(text: str) -> tuple[str, Any]:
 
 def reference(text: str) -> tuple[str, Any]:
     """What the pure-Python loader alone makes of ``text``."""
-    fast = load._FastLoader
-    load._FastLoader = load._StrictLoader
+    fast = yaml_read._FastLoader
+    yaml_read._FastLoader = yaml_read._StrictLoader
     try:
         return outcome(text)
     finally:
-        load._FastLoader = fast
+        yaml_read._FastLoader = fast
 
 
-@pytest.mark.skipif(load._FastLoader is load._StrictLoader, reason="PyYAML built without libyaml")
+@pytest.mark.skipif(yaml_read._FastLoader is yaml_read._StrictLoader, reason="PyYAML built without libyaml")
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
 def test_examples_are_read_by_libyaml_with_the_same_result(example: Any) -> None:
     text = example.read_text()
-    assert not load._LIBYAML_DIFFERS.search(text)  # the fast path is really taken
-    assert yaml.load(text, Loader=load._FastLoader) == yaml.load(text, Loader=load._StrictLoader)
+    assert not yaml_read._LIBYAML_DIFFERS.search(text)  # the fast path is really taken
+    assert yaml.load(text, Loader=yaml_read._FastLoader) == yaml.load(text, Loader=yaml_read._StrictLoader)
     assert outcome(text) == reference(text)
 
 
@@ -61,8 +61,8 @@ def test_a_collection_as_a_key_is_a_yaml_error_not_a_crash() -> None:
 
 def test_values_read_without_libyaml() -> None:
     out = without_libyaml(
-        "from capi_kamaji_proxmox.values import load\n"
-        "assert load._FastLoader is load._StrictLoader\n"
+        "from capi_kamaji_proxmox.values import load, yaml_read\n"
+        "assert yaml_read._FastLoader is yaml_read._StrictLoader\n"
         f"print(sorted(load.read_values_file({str(EXAMPLES[0])!r})))\n"
     )
     assert out == f"{sorted(load.read_values_file(str(EXAMPLES[0])))}\n"

@@ -92,12 +92,16 @@ def _kubeconfig_paths(explicit: str | None) -> list[Path]:
 
 def kubeconfig_namespace(kubeconfig: str | None, context: str | None) -> str | None:
     """The namespace of the kubeconfig's (or the given) context, read without talking to a server."""
-    import yaml
-
     for path in _kubeconfig_paths(kubeconfig):
         try:
-            data: Any = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError):
+            text = path.read_text()
+        except OSError:
+            continue
+        import yaml  # only with a kubeconfig to read: `template` on a machine without one skips it
+
+        try:
+            data: Any = yaml.safe_load(text)
+        except yaml.YAMLError:
             continue
         if not isinstance(data, dict):
             continue

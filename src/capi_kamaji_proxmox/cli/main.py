@@ -5,27 +5,25 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import importlib
 import os
 import sys
+from types import ModuleType
 
 from capi_kamaji_proxmox import __version__
-from capi_kamaji_proxmox.cli import (
-    common,
-    completion_cmd,
-    doctor_cmd,
-    lifecycle_cmd,
-    observe_cmd,
-    secret_cmd,
-    template_cmd,
-    values_cmd,
-)
+from capi_kamaji_proxmox.cli import common
 from capi_kamaji_proxmox.values.errors import ValuesError
 
-COMMANDS = [template_cmd, values_cmd, lifecycle_cmd, observe_cmd, doctor_cmd, secret_cmd, completion_cmd]
+# Modules of capi_kamaji_proxmox.cli, each registering its subcommands, in the order --help lists them.
+COMMANDS = ["template_cmd", "values_cmd", "lifecycle_cmd", "observe_cmd", "doctor_cmd", "secret_cmd", "completion_cmd"]
 # `template` runs most often (scripts, fleets, CI) and its cold start is measured against `helm
-# template`: when it is the command, only its own subparser is built (the same one: options, help
-# and errors are identical); any other first word builds all of them.
-ALONE = {"template": template_cmd}
+# template`: when it is the command, only its own module is imported and its own subparser built
+# (the same one: options, help and errors are identical); any other first word builds all of them.
+ALONE = {"template": "template_cmd"}
+
+
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"capi_kamaji_proxmox.cli.{name}")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -36,8 +34,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"capi-kamaji-proxmox {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for mod in [ALONE[command]] if command in ALONE else COMMANDS:
-        mod.register(sub)
+    for name in [ALONE[command]] if command in ALONE else COMMANDS:
+        _command_module(name).register(sub)
     return parser
 
 

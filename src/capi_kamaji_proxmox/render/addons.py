@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from capi_kamaji_proxmox import naming
 from capi_kamaji_proxmox.render.cni_charts import CNI_CHARTS
 from capi_kamaji_proxmox.render.context import CLUSTER_NAME_LABEL, RenderContext, prune_object
@@ -57,6 +55,14 @@ def _selector(ctx: RenderContext) -> dict[str, Any]:
     return {"matchLabels": {CLUSTER_NAME_LABEL: ctx.cluster}}
 
 
+def _values_text(values: dict[str, Any]) -> str:
+    """Chart values as CAAPH's ``valuesTemplate`` text (PyYAML's safe dump, keys sorted)."""
+    import yaml  # only add-ons need it: a plain `template` starts without PyYAML
+
+    text: str = yaml.safe_dump(values, sort_keys=True)
+    return text
+
+
 def _helm_chart_proxy(
     ctx: RenderContext,
     name: str,
@@ -80,7 +86,7 @@ def _helm_chart_proxy(
                 "version": version,
                 "namespace": namespace,
                 "releaseName": release_name,
-                "valuesTemplate": yaml.safe_dump(values, sort_keys=True) if values else None,
+                "valuesTemplate": _values_text(values) if values else None,
             },
         }
     )

@@ -10,8 +10,7 @@ provider, no Machine link yet).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # Taints a fresh node of this cluster carries until the CNI, the cloud provider and Cluster API
 # have done their part; the CNI's own pods must tolerate all three.
@@ -26,8 +25,7 @@ def bootstrap_tolerations() -> list[dict[str, str]]:
     return [{"key": key, "operator": "Exists"} for key in BOOTSTRAP_TAINTS]
 
 
-@dataclass(frozen=True)
-class CNIChart:
+class CNIChart(NamedTuple):  # not a dataclass: `template` starts without importing dataclasses
     repo_url: str
     chart_name: str
     version: str

@@ -73,23 +73,33 @@ def prune(value: Any, *, keep_blank: bool = False) -> Any:
     Keys listed in ``KEEP_EMPTY`` (addons, where ``{}`` means "enabled") survive, and so do blank
     values inside label-like maps (``node-role.kubernetes.io/node: ""`` is a real label).
     """
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if k in KEEP_EMPTY and v == {}:
+    if not isinstance(value, dict):
+        if isinstance(value, list):
+            return [prune(v) for v in value if v is not None]
+        return value
+    out = {}
+    for k, v in value.items():
+        kind = type(v)
+        if kind is str:
+            if v or keep_blank:
                 out[k] = v
-                continue
-            if keep_blank and v == "":
-                out[k] = v
-                continue
-            pv = prune(v, keep_blank=k in LABEL_MAPS)
-            if pv is None or pv == "" or pv == [] or pv == {}:
-                continue
-            out[k] = pv
-        return out
-    if isinstance(value, list):
-        return [prune(v) for v in value if v is not None]
-    return value
+            continue
+        if kind is int or kind is bool:
+            out[k] = v
+            continue
+        if v is None:
+            continue
+        if k in KEEP_EMPTY and v == {}:
+            out[k] = v
+            continue
+        if keep_blank and v == "":
+            out[k] = v
+            continue
+        pv = prune(v, keep_blank=k in LABEL_MAPS)
+        if pv is None or pv == "" or pv == [] or pv == {}:
+            continue
+        out[k] = pv
+    return out
 
 
 KEEP_EMPTY = {"coreDNS", "kubeProxy", "konnectivity"}

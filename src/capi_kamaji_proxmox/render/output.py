@@ -1,144 +1,33 @@
 """Deterministic YAML / JSON output of manifests (same objects, same bytes).
 
-YAML is written by libyaml's C emitter when PyYAML was built with it (the pure-Python emitter
-dominated rendering a fleet), and by the pure-Python emitter otherwise. The two agree byte for
-byte except on a few exotic scalars (see :func:`_text_ok` and :func:`_key_ok`); a document holding
-one of those is written by the pure-Python emitter, so the output never depends on how PyYAML was
-built. The hypothesis corpus in tests/render/test_output.py keeps that list honest.
+YAML is PyYAML's format (``yaml.dump(..., sort_keys=False, default_flow_style=False, width=100)``,
+multi-line text as literal blocks), written by :mod:`~capi_kamaji_proxmox.render.emit` for the
+plain trees a render makes and by PyYAML (:mod:`~capi_kamaji_proxmox.render.pyyaml_writer`) for
+anything else, which is also the reference the tests compare with.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import yaml
-
-_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
-_BOOL, _INT, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:null"
-_MAX_SIMPLE_KEY = 120  # both emitters switch to "? key" beyond ~120 characters, at different bounds
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar(_STR, value, style=style)
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block style, multi-line strings as literal blocks, no aliases (the reference emitter)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-_Dumper.add_representer(str, _str)
-
-
-def _text_ok(value: str) -> bool:
-    """Whether both emitters write this string value alike.
-
-    They differ on non-ASCII text and control characters (libyaml counts the width of escapes
-    differently when it folds a double-quoted line, which is also what multi-line text with a space
-    before a line break becomes), and on text that is or ends in two line breaks (a keep-chomped
-    literal, after which libyaml closes the document with ``...``).
-    """
-    if not value.isascii():
-        return False
-    if value.isprintable():
-        return True
-    return (
-        value.replace("\n", "").isprintable()
-        and " \n" not in value
-        and not value.endswith((" ", "\n\n"))
-        and value != "\n"
-    )
-
-
-def _key_ok(key: Any) -> bool:
-    """Whether both emitters write this mapping key alike (``? key`` rules differ otherwise)."""
-    return type(key) is str and 0 < len(key) < _MAX_SIMPLE_KEY and key.isascii() and key.isprintable()
-
-
-class _NotPortable(Exception):
-    """The document holds a scalar the two emitters would write differently."""
-
-
-_CSafeDumper: type[Any] | None = getattr(yaml, "CSafeDumper", None)
-_CDumper: type[Any] | None = None
-if _CSafeDumper is not None:
-    _resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
-
-    class _LibyamlDumper(_CSafeDumper):  # type: ignore[misc, valid-type]
-        """The reference dumper's nodes on libyaml's emitter, built faster.
-
-        With the emitter in C, building nodes was most of the time left: the plain types of a
-        manifest get their nodes directly (the very nodes SafeRepresenter builds with ``_str``, no
-        aliases and block style), checking each string on the way, and the implicit-tag check the
-        emitter makes twice per scalar is remembered, as it depends on the text only.
-        """
-
-        def ignore_aliases(self, data: Any) -> bool:
-            return True
-
-        def represent_data(self, data: Any) -> yaml.Node:
-            kind = type(data)
-            if kind is str:
-                if not _text_ok(data):
-                    raise _NotPortable
-                return yaml.ScalarNode(_STR, data, style="|" if "\n" in data else None)
-            if kind is dict:
-                pairs = []
-                for k, v in data.items():
-                    if not _key_ok(k):
-                        raise _NotPortable
-                    pairs.append((self.represent_data(k), self.represent_data(v)))
-                return yaml.MappingNode(_MAP, pairs, flow_style=False)
-            if kind is list:
-                return yaml.SequenceNode(_SEQ, [self.represent_data(v) for v in data], flow_style=False)
-            if kind is bool:
-                return yaml.ScalarNode(_BOOL, "true" if data else "false")
-            if kind is int:
-                return yaml.ScalarNode(_INT, str(data))
-            if data is None:
-                return yaml.ScalarNode(_NULL, "null")
-            if isinstance(data, str):
-                raise _NotPortable  # a str subclass: leave it to the reference dumper
-            node: yaml.Node = super().represent_data(data)
-            return node
-
-        def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-            if kind is not yaml.ScalarNode:
-                tag: str = super().resolve(kind, value, implicit)
-                return tag
-            key = (value, implicit)
-            cached = _resolved.get(key)
-            if cached is None:
-                cached = super().resolve(kind, value, implicit)
-                if len(_resolved) < 50_000:
-                    _resolved[key] = cached
-            return cached
-
-    _CDumper = _LibyamlDumper
-
-
-def _dump(obj: Any, dumper: type[Any]) -> str:
-    return yaml.dump(obj, Dumper=dumper, sort_keys=False, default_flow_style=False, width=100)
+from capi_kamaji_proxmox.render import emit
 
 
 def to_yaml(obj: Any) -> str:
     """One YAML document (without ``---``), block style, keys in insertion order."""
-    # A lone scalar is a document the emitters end differently: only collections take the C path.
-    if _CDumper is not None and type(obj) in (dict, list):
-        try:
-            return _dump(obj, _CDumper)
-        except _NotPortable:
-            pass
-    return _dump(obj, _Dumper)
+    try:
+        return emit.dump(obj)
+    except emit.NotDirect:
+        from capi_kamaji_proxmox.render import pyyaml_writer
+
+        return pyyaml_writer.to_yaml(obj)
 
 
 def to_yaml_pure(obj: Any) -> str:
-    """:func:`to_yaml` with the pure-Python emitter only: the reference the fast path must match."""
-    return _dump(obj, _Dumper)
+    """:func:`to_yaml` by PyYAML's pure-Python emitter: the reference the faster writers match."""
+    from capi_kamaji_proxmox.render import pyyaml_writer
+
+    return pyyaml_writer.to_yaml_pure(obj)
 
 
 def yaml_stream(objs: list[dict[str, Any]]) -> str:
@@ -147,4 +36,6 @@ def yaml_stream(objs: list[dict[str, Any]]) -> str:
 
 
 def json_list(objs: list[dict[str, Any]]) -> str:
+    import json
+
     return json.dumps(objs, indent=2) + "\n"

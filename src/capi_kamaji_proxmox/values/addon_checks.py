@@ -6,8 +6,6 @@ import ipaddress
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
-
 from capi_kamaji_proxmox.values import fast
 from capi_kamaji_proxmox.values.labels import label_problems
 
@@ -70,6 +68,8 @@ def _manifest_checks(manifest: str, pods: list[str], problems: list[str], warnin
             "a ConfigMap can hold; use backend caaph (a Helm chart) or a smaller manifest"
         )
         return
+    import yaml  # only a CNI manifest needs it: values without one are checked without PyYAML
+
     try:
         docs = list(yaml.safe_load_all(manifest))
     except yaml.YAMLError as exc:

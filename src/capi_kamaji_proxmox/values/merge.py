@@ -50,24 +50,31 @@ def coalesce_into(out: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]
 
 
 _ATOMS = (str, int, float, bool, type(None))
+_ATOM_TYPES = frozenset(_ATOMS)  # exact types: one set lookup per leaf
 
 
 def copy_tree(value: Any) -> Any:
     """A deep copy of a values tree: maps and lists rebuilt, immutable leaves shared (several
     times faster than ``copy.deepcopy``, which fleet rendering spent most of its validation in)."""
-    if isinstance(value, dict):
-        return {k: copy_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_tree(v) for v in value]
+    kind = type(value)
+    if kind in _ATOM_TYPES:
+        return value
+    if kind is dict or isinstance(value, dict):
+        return {k: v if type(v) in _ATOM_TYPES else copy_tree(v) for k, v in value.items()}
+    if kind is list or isinstance(value, list):
+        return [v if type(v) in _ATOM_TYPES else copy_tree(v) for v in value]
     return value if isinstance(value, _ATOMS) else copy.deepcopy(value)
 
 
 def _drop_nulls(value: Any) -> Any:
     """A copy without null map values (a fresh tree, like :func:`copy_tree`)."""
-    if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
+    kind = type(value)
+    if kind in _ATOM_TYPES:
+        return value
+    if kind is dict or isinstance(value, dict):
+        return {k: v if type(v) in _ATOM_TYPES else _drop_nulls(v) for k, v in value.items() if v is not None}
+    if kind is list or isinstance(value, list):
+        return [v if type(v) in _ATOM_TYPES else _drop_nulls(v) for v in value]
     return value if isinstance(value, _ATOMS) else copy.deepcopy(value)
 
 
