@@ -28,7 +28,18 @@ def imported_by(*argv: str, env: dict[str, str] | None = None) -> set[str]:
     return set(out.stderr.split())
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["template", "--help"], ["install", "--help"], ["completion", "bash"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["template", "--help"],
+        ["install", "--help"],
+        ["completion", "bash"],
+        ["values", "show"],
+        ["values", "schema"],
+        ["values", "reference"],
+    ],
+)
 def test_help_and_completion_load_no_model_and_no_client(argv: list[str]) -> None:
     loaded = imported_by(*argv)
     assert not {m for m in loaded if m.startswith(HEAVY)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from capi_kamaji_proxmox.cli import common
@@ -41,25 +40,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lint.set_defaults(func=run_lint)
 
 
-def run_show(args: argparse.Namespace) -> int:
-    from capi_kamaji_proxmox.values.docs import commented_defaults
+def _print_shipped(name: str) -> int:
+    from capi_kamaji_proxmox.values.shipped_docs import read
 
-    sys.stdout.write(commented_defaults())
+    sys.stdout.write(read(name))
     return common.EXIT_OK
+
+
+def run_show(args: argparse.Namespace) -> int:
+    return _print_shipped("show")
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    from capi_kamaji_proxmox.values.schema import values_schema
-
-    sys.stdout.write(json.dumps(values_schema(), indent=2, sort_keys=True) + "\n")
-    return common.EXIT_OK
+    return _print_shipped("schema")
 
 
 def run_reference(args: argparse.Namespace) -> int:
-    from capi_kamaji_proxmox.values.docs import reference_table
-
-    sys.stdout.write(reference_table())
-    return common.EXIT_OK
+    return _print_shipped("reference")
 
 
 def run_lint(args: argparse.Namespace) -> int:
