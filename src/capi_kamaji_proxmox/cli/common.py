@@ -118,3 +118,28 @@ def resolve_namespace(args: argparse.Namespace) -> str:
     if ns:
         return str(ns)
     return kubeconfig_namespace(getattr(args, "kubeconfig", None), getattr(args, "context", None)) or "default"
+
+
+def proxmox_seconds(text: str) -> float:
+    """A positive number of seconds (argparse type for --proxmox-timeout)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 and at most 3600 seconds")
+    return value
+
+
+PROXMOX_TIMEOUT = 10.0
+
+
+def add_proxmox_timeout_flag(p: argparse.ArgumentParser, what: str) -> None:
+    """``--proxmox-timeout``: every command that talks to the Proxmox API has it (its errors name it)."""
+    p.add_argument(
+        "--proxmox-timeout",
+        type=proxmox_seconds,
+        default=PROXMOX_TIMEOUT,
+        metavar="SECONDS",
+        help=f"per-request timeout {what} (default {PROXMOX_TIMEOUT:g})",
+    )

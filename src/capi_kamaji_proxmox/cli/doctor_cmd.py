@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from capi_kamaji_proxmox.cli import common
-from capi_kamaji_proxmox.cli.secret_cmd import enable_debug_logging, proxmox_seconds
+from capi_kamaji_proxmox.cli.secret_cmd import enable_debug_logging
 from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
 
 if TYPE_CHECKING:
@@ -47,13 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FILE",
         help="verify Proxmox's certificate with this CA where the Secret leaves CAPMOX unverified",
     )
-    p.add_argument(
-        "--proxmox-timeout",
-        type=proxmox_seconds,
-        default=10.0,
-        metavar="SECONDS",
-        help="per-request timeout for the Proxmox API (default 10)",
-    )
+    common.add_proxmox_timeout_flag(p, "for the Proxmox API")
     p.add_argument("--skip-proxmox", action="store_true", help="check only the management cluster")
     p.add_argument(
         "--bootstrap-namespace",

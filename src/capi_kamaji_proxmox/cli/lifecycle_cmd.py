@@ -170,6 +170,7 @@ def _preflight_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-preflight", action="store_true", help="do not run the doctor checks first")
     p.add_argument("--insecure-skip-tls-verify", action="store_true", help="do not verify Proxmox's certificate")
     p.add_argument("--proxmox-ca-file", metavar="FILE", help="CA bundle that signed Proxmox's certificate")
+    common.add_proxmox_timeout_flag(p, "for the Proxmox API during preflight")
     p.add_argument(
         "--bootstrap-namespace",
         metavar="NS",

@@ -48,6 +48,7 @@ def _options(args: argparse.Namespace) -> Options:
         preflight=PreflightSettings(
             insecure=getattr(args, "insecure_skip_tls_verify", False),
             ca_file=getattr(args, "proxmox_ca_file", None),
+            timeout=getattr(args, "proxmox_timeout", common.PROXMOX_TIMEOUT),
             bootstrap_namespace=getattr(args, "bootstrap_namespace", BOOTSTRAP_NAMESPACE),
             bootstrap_service_account=getattr(args, "bootstrap_service_account", BOOTSTRAP_SERVICE_ACCOUNT),
         ),

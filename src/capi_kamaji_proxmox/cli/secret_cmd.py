@@ -76,27 +76,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help='write this PEM CA as root_ca with insecure: "false", so CAPMOX verifies the certificate (and --verify '
         "uses it); without either flag CAPMOX does not verify",
     )
-    c.add_argument(
-        "--proxmox-timeout",
-        type=proxmox_seconds,
-        default=10.0,
-        metavar="SECONDS",
-        help="per-request timeout of --verify (default 10)",
-    )
+    common.add_proxmox_timeout_flag(c, "of --verify")
     c.add_argument("--debug", action="store_true", help="log every step to stderr (the secret is never logged)")
     common.add_kube_flags(c)
     c.set_defaults(func=run_create)
-
-
-def proxmox_seconds(text: str) -> float:
-    """A positive number of seconds (argparse type for --proxmox-timeout)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 and at most 3600 seconds")
-    return value
 
 
 def enable_debug_logging() -> None:

@@ -48,5 +48,6 @@ class PreflightSettings:
 
     insecure: bool = False
     ca_file: str | None = None
+    timeout: float = 10.0  # seconds per Proxmox API request
     bootstrap_namespace: str = BOOTSTRAP_NAMESPACE
     bootstrap_service_account: str = BOOTSTRAP_SERVICE_ACCOUNT

@@ -24,6 +24,7 @@ def preflight(ctx: ActionContext, name: str, loaded: LoadedValues) -> None:
         ca_file=settings.ca_file,
         bootstrap_namespace=settings.bootstrap_namespace,
         bootstrap_service_account=settings.bootstrap_service_account,
+        timeout=settings.timeout,
     )
     failed = [r for r in results if r.status == "fail"]
     for r in results:
