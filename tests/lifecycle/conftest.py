@@ -110,3 +110,13 @@ class Tool:
 @pytest.fixture
 def tool(mgmt_cluster: ControlPlane, namespace: str) -> Tool:
     return Tool(cluster=mgmt_cluster, namespace=namespace, kubeconfig=mgmt_cluster.kubeconfig)
+
+
+@pytest.fixture
+def preflight_ready(mgmt_cluster: ControlPlane, namespace: str, pve_sim: Any, tmp_path: Path) -> Any:
+    """A namespace where every doctor check passes against the simulator, credentials included."""
+    from tests.cli.test_doctor_cli import Setup
+
+    setup = Setup(mgmt_cluster, namespace, pve_sim, tmp_path)
+    setup.secret()
+    return setup

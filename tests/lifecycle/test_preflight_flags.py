@@ -3,24 +3,17 @@ so the command that printed it must accept it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.cli.test_doctor_cli import Setup, env
-from tests.harness.cluster import ControlPlane
-from tests.proxmox_sim import PVESimulator
 from tests.rendering import cli
 
 pytestmark = pytest.mark.integration
 
 
-def test_install_preflight_honours_proxmox_timeout(
-    mgmt_cluster: ControlPlane, namespace: str, pve_sim: PVESimulator, tmp_path: Path
-) -> None:
-    setup = Setup(mgmt_cluster, namespace, pve_sim, tmp_path)
-    setup.secret()
-    base = ["install", "demo", "-f", str(setup.values), "-n", namespace, "--kubeconfig",
+def test_install_preflight_honours_proxmox_timeout(preflight_ready: Setup) -> None:
+    mgmt_cluster, namespace, pve_sim = preflight_ready.plane, preflight_ready.ns, preflight_ready.sim
+    base = ["install", "demo", "-f", str(preflight_ready.values), "-n", namespace, "--kubeconfig",
             str(mgmt_cluster.kubeconfig), "--proxmox-ca-file", str(pve_sim.ca_path),
             "--bootstrap-namespace", namespace, "--bootstrap-service-account", "boot"]  # fmt: skip
     pve_sim.response_delay = 1.0

@@ -3,24 +3,18 @@ runs it (doctor, install, upgrade); the checks it may not run are warnings namin
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
 from tests.cli.test_doctor_cli import Setup, env
-from tests.harness.cluster import ControlPlane
-from tests.proxmox_sim import PVESimulator
 from tests.rendering import REPO, cli
 
 pytestmark = pytest.mark.integration
 
 
-def test_documented_role_is_enough_with_preflight_on(
-    mgmt_cluster: ControlPlane, namespace: str, pve_sim: PVESimulator, tmp_path: Path
-) -> None:
-    setup = Setup(mgmt_cluster, namespace, pve_sim, tmp_path)
-    setup.secret()
+def test_documented_role_is_enough_with_preflight_on(preflight_ready: Setup) -> None:
+    setup = preflight_ready
+    mgmt_cluster, namespace, pve_sim = setup.plane, setup.ns, setup.sim
     role = next(yaml.safe_load_all((REPO / "docs" / "rbac.yaml").read_text()))
     api = mgmt_cluster.client
     api.apply(role, namespace=namespace)
