@@ -30,6 +30,17 @@ def test_help_names_every_verb_and_flag() -> None:
         assert flag in out, flag
 
 
+def test_uninstall_offers_only_the_flags_it_honours() -> None:
+    out = cli("uninstall", "--help").stdout
+    assert "--history-max" not in out  # it records nothing new
+    assert "always waits until the Cluster is gone" in " ".join(out.split())  # --wait, as helm's
+
+
+def test_every_verb_whose_conflicts_name_force_conflicts_takes_it() -> None:
+    for verb in ("install", "upgrade"):
+        assert "--force-conflicts" in cli(verb, "--help").stdout, verb
+
+
 def test_bad_timeout_is_a_usage_error() -> None:
     result = cli("uninstall", "demo", "--timeout", "soon")
     assert result.returncode == 2

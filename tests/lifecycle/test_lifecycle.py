@@ -299,6 +299,22 @@ def test_failed_install_leaves_nothing_behind(tool: Tool) -> None:
     assert failed.returncode == 1 and "nothing was written" in failed.stderr
     assert tool.names(INFRA[gen], "ProxmoxCluster") == [] and tool.names(CORE[gen], "Cluster") == []
     assert tool.json("list") == []
+    # the message's advice is a flag install takes: it takes the fields over and installs
+    assert "re-run with --force-conflicts" in failed.stderr
+    tool.ok("install", "demo", "--skip-preflight", "--force-conflicts")
+    assert tool.get(CORE[gen], "MachineDeployment", "demo-default-md")["spec"]["replicas"] == 1
+    assert [h["status"] for h in tool.json("history", "demo")] == ["deployed"]
+
+
+def test_rollback_takes_back_fields_another_manager_changed(tool: Tool) -> None:
+    """A rollback restores the revision whoever changed a field since (no conflict, no flag needed)."""
+    gen = tool.cluster.generation
+    tool.ok("install", "demo", "--skip-preflight")
+    tool.ok("upgrade", "demo", "--skip-preflight", "--set", "nodePools[0].replicas=2")
+    tool.patch(CORE[gen], "MachineDeployment", "demo-default-md", {"spec": {"replicas": 3}})  # someone edits it
+    tool.ok("rollback", "demo", "1")
+    assert tool.get(CORE[gen], "MachineDeployment", "demo-default-md")["spec"]["replicas"] == 1
+    assert [h["status"] for h in tool.json("history", "demo")] == ["superseded", "superseded", "deployed"]
 
 
 def test_uninstall_waits_for_cluster_finalizer_times_out_and_resumes(tool: Tool) -> None:

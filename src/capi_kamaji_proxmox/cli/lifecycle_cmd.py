@@ -25,10 +25,12 @@ def _duration(text: str) -> float:
     raise argparse.ArgumentTypeError(f"invalid duration {text!r} (use e.g. 300, 5m, 1h)")
 
 
-def _release_flags(p: argparse.ArgumentParser) -> None:
+def _release_flags(p: argparse.ArgumentParser, *, wait_help: str | None = None, history: bool = True) -> None:
     common.add_kube_flags(p)
     p.add_argument("--dry-run", action="store_true", help="server-side dry run of every object; nothing is written")
-    p.add_argument("--wait", action="store_true", help="wait until the control plane and every pool are ready")
+    p.add_argument(
+        "--wait", action="store_true", help=wait_help or "wait until the control plane and every pool are ready"
+    )
     p.add_argument(
         "--timeout",
         type=_duration,
@@ -36,9 +38,19 @@ def _release_flags(p: argparse.ArgumentParser) -> None:
         help="how long to wait for --wait, for each step of a version upgrade, or for uninstall "
         "(seconds or 5m; default 5m)",
     )
-    p.add_argument(
-        "--history-max", type=int, default=DEFAULT_HISTORY_MAX, help="keep at most this many revisions (0 = no limit)"
-    )
+    if history:
+        p.add_argument(
+            "--history-max",
+            type=int,
+            default=DEFAULT_HISTORY_MAX,
+            help="keep at most this many revisions (0 = no limit)",
+        )
+
+
+def _force_conflicts_flag(p: argparse.ArgumentParser) -> None:
+    """install and upgrade can meet a conflict, whose message names this flag (rollback always
+    takes the fields back: it restores a revision)."""
+    p.add_argument("--force-conflicts", action="store_true", help="take over fields owned by other field managers")
 
 
 def _via_flag(p: argparse.ArgumentParser) -> None:
@@ -70,6 +82,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common.add_values_flags(p)
     _release_flags(p)
     p.add_argument("--atomic", action="store_true", help="on failure, remove what the install created")
+    _force_conflicts_flag(p)
     _preflight_flags(p)
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
     p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_install"))
@@ -92,7 +105,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--reuse-values", action="store_true", help="merge the given values onto the last release's")
     p.add_argument("--reset-values", action="store_true", help="use only the given values and the defaults")
     p.add_argument("--atomic", action="store_true", help="on failure, roll back to the last deployed revision")
-    p.add_argument("--force-conflicts", action="store_true", help="take over fields owned by other field managers")
+    _force_conflicts_flag(p)
     _via_flag(p)
     _preflight_flags(p)
     common.add_output_flag(p, ("table", "json", "yaml"), "table")
@@ -131,7 +144,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "control plane); only then delete the rest. A timeout stops with what blocks; running "
         "the command again resumes. The Proxmox credentials Secret is never deleted.",
     )
-    _release_flags(p)
+    _release_flags(
+        p,
+        wait_help="accepted as helm's: uninstall always waits until the Cluster is gone (bounded by --timeout)",
+        history=False,
+    )
     p.add_argument("--keep-history", action="store_true", help="keep the release records, marked uninstalled")
     p.set_defaults(func=common.lazy_handler("lifecycle_run", "run_uninstall"))
 

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "lint",
         help="validate values files without rendering",
         description="Validate values exactly as install/template would; print every "
-        "problem (exit 2) or nothing but warnings (exit 0).",
+        "problem (exit 2), or warnings and a line saying the values are valid (exit 0).",
     )
     lint.add_argument(
         "release",

@@ -31,7 +31,7 @@ class CNIAddon(Model):
 
 class ExtraAddon(Model):
     name: DnsLabel = Field(description="Add-on name (also the Helm release name in the workload cluster).")
-    repo_url: NonEmpty = Field(alias="repoURL", description="Helm repository URL (https:// or oci://).")
+    repo_url: NonEmpty = Field(alias="repoURL", description="Helm repository URL (https://, http:// or oci://).")
     chart_name: NonEmpty = Field(description="Chart name in that repository.")
     version: NonEmpty | None = Field(None, description="Chart version; unset follows the latest (not advised).")
     namespace: DnsLabel | None = Field(None, description="Namespace in the workload cluster (default kube-system).")
