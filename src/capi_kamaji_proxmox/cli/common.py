@@ -131,15 +131,14 @@ def proxmox_seconds(text: str) -> float:
     return value
 
 
-PROXMOX_TIMEOUT = 10.0
-
-
 def add_proxmox_timeout_flag(p: argparse.ArgumentParser, what: str) -> None:
     """``--proxmox-timeout``: every command that talks to the Proxmox API has it (its errors name it)."""
+    from capi_kamaji_proxmox.preflight import defaults
+
     p.add_argument(
         "--proxmox-timeout",
         type=proxmox_seconds,
-        default=PROXMOX_TIMEOUT,
+        default=defaults.PROXMOX_TIMEOUT,
         metavar="SECONDS",
-        help=f"per-request timeout {what} (default {PROXMOX_TIMEOUT:g})",
+        help=f"per-request timeout {what} (default {defaults.PROXMOX_TIMEOUT:g})",
     )

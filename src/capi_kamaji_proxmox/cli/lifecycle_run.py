@@ -20,7 +20,7 @@ from capi_kamaji_proxmox.lifecycle.context import ActionContext, Options
 from capi_kamaji_proxmox.lifecycle.defaults import DEFAULT_HISTORY_MAX, DEFAULT_TIMEOUT
 from capi_kamaji_proxmox.lifecycle.errors import LifecycleError
 from capi_kamaji_proxmox.lifecycle.inputs import PreflightSettings, UserValues
-from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
+from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT, PROXMOX_TIMEOUT
 from capi_kamaji_proxmox.release.record import Release
 from capi_kamaji_proxmox.render.output import to_yaml
 
@@ -48,7 +48,7 @@ def _options(args: argparse.Namespace) -> Options:
         preflight=PreflightSettings(
             insecure=getattr(args, "insecure_skip_tls_verify", False),
             ca_file=getattr(args, "proxmox_ca_file", None),
-            timeout=getattr(args, "proxmox_timeout", common.PROXMOX_TIMEOUT),
+            timeout=getattr(args, "proxmox_timeout", PROXMOX_TIMEOUT),
             bootstrap_namespace=getattr(args, "bootstrap_namespace", BOOTSTRAP_NAMESPACE),
             bootstrap_service_account=getattr(args, "bootstrap_service_account", BOOTSTRAP_SERVICE_ACCOUNT),
         ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT
+from capi_kamaji_proxmox.preflight.defaults import BOOTSTRAP_NAMESPACE, BOOTSTRAP_SERVICE_ACCOUNT, PROXMOX_TIMEOUT
 from capi_kamaji_proxmox.release.record import Release
 
 
@@ -48,6 +48,6 @@ class PreflightSettings:
 
     insecure: bool = False
     ca_file: str | None = None
-    timeout: float = 10.0  # seconds per Proxmox API request
+    timeout: float = PROXMOX_TIMEOUT  # seconds per Proxmox API request
     bootstrap_namespace: str = BOOTSTRAP_NAMESPACE
     bootstrap_service_account: str = BOOTSTRAP_SERVICE_ACCOUNT

@@ -21,6 +21,7 @@ from capi_kamaji_proxmox.values.load import LoadedValues
 from capi_kamaji_proxmox.values.model import Values
 
 from .credentials import Credentials
+from .defaults import PROXMOX_TIMEOUT
 from .management import (
     BOOTSTRAP_NAMESPACE,
     BOOTSTRAP_SERVICE_ACCOUNT,
@@ -106,7 +107,7 @@ def run_preflight(
     proxmox: bool = True,
     bootstrap_namespace: str = BOOTSTRAP_NAMESPACE,
     bootstrap_service_account: str = BOOTSTRAP_SERVICE_ACCOUNT,
-    timeout: float = 10.0,
+    timeout: float = PROXMOX_TIMEOUT,
 ) -> list[CheckResult]:
     """All checks in a fixed order; never raises for a failed check (each failure is a result).
 

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 WIDTH = 100  # the width output.py hands PyYAML; plain and quoted text folds at a space past it
-_MAX_SIMPLE_KEY = 120  # see pyyaml_writer.key_ok: longer keys are written as "? key" by PyYAML
+_MAX_SIMPLE_KEY = 120  # PyYAML and libyaml switch to "? key" beyond ~120 characters, at different bounds
 # Text every emitter writes plain unless the resolver reads it as another type ("true", "0644",
 # "1:20"): ASCII names, paths and image references, no spaces, no indicators.
 _NAME = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./-]*(?::[A-Za-z0-9_./-]+)*")
@@ -88,22 +88,28 @@ def _style(value: str, key: bool) -> str:
     return '"'
 
 
+def key_ok(key: Any) -> bool:
+    """Whether this mapping key is written as a simple key, alike by every writer."""
+    return type(key) is str and 0 < len(key) < _MAX_SIMPLE_KEY and key.isascii() and key.isprintable()
+
+
 def _key(key: Any) -> str:
     """A mapping key as written before its colon."""
     text = _key_texts.get(key) if type(key) is str else None
     if text is not None:
         return text
-    if type(key) is not str or not 0 < len(key) < _MAX_SIMPLE_KEY or not key.isascii() or not key.isprintable():
+    if not key_ok(key):
         raise NotDirect
-    style = _style(key, True)
+    name: str = key
+    style = _style(name, True)
     if style == "":
-        text = key
+        text = name
     elif style == "'":
-        text = "'" + key.replace("'", "''") + "'"
+        text = "'" + name.replace("'", "''") + "'"
     else:
         raise NotDirect
     if len(_key_texts) < _CACHE_LIMIT:
-        _key_texts[key] = text
+        _key_texts[name] = text
     return text
 
 
@@ -111,7 +117,7 @@ def _text(value: str, head: str, indent: int, out: list[str]) -> None:
     """A text value after ``head`` (``key:`` or ``-``); literal blocks indent by ``indent``."""
     style = _value_styles.get(value)
     if style is None:
-        if not value.isascii() or not (value.isprintable() or value.replace("\n", "").isprintable()):
+        if not value.isascii() or not value.replace("\n", "").isprintable():
             raise NotDirect  # escapes and non-ASCII text: double quotes, PyYAML's
         style = _style(value, False)
         if len(_value_styles) < _CACHE_LIMIT:

@@ -15,9 +15,10 @@ from typing import Any
 
 import yaml
 
+from capi_kamaji_proxmox.render.emit import key_ok
+
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _BOOL, _INT, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:null"
-_MAX_SIMPLE_KEY = 120  # both emitters switch to "? key" beyond ~120 characters, at different bounds
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -53,11 +54,6 @@ def text_ok(value: str) -> bool:
         and not value.endswith((" ", "\n\n"))
         and value != "\n"
     )
-
-
-def key_ok(key: Any) -> bool:
-    """Whether both emitters write this mapping key alike (``? key`` rules differ otherwise)."""
-    return type(key) is str and 0 < len(key) < _MAX_SIMPLE_KEY and key.isascii() and key.isprintable()
 
 
 class NotPortable(Exception):
